@@ -1,0 +1,25 @@
+using Npgsql;
+
+namespace Ovrsee.Data;
+
+/// <summary>
+/// The explicit way to cross tenants (a webhook knows a CallSid or a dialled number, not a
+/// workspace). The statement runs as ovrsee_system in the same round trip as the role switch;
+/// SET LOCAL ends with the batch's implicit transaction, so the connection goes back to the pool
+/// without it. Grep for SystemPath to find every cross-tenant statement.
+/// </summary>
+public static class SystemPath
+{
+    public static NpgsqlBatch CreateBatch(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters)
+    {
+        var statement = new NpgsqlBatchCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            statement.Parameters.Add(parameter);
+        }
+        return new NpgsqlBatch(connection)
+        {
+            BatchCommands = { new NpgsqlBatchCommand("SET LOCAL ROLE ovrsee_system"), statement },
+        };
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Npgsql;
+using Ovrsee.Data;
+using Ovrsee.Tests.Infrastructure;
+
+namespace Ovrsee.Tests.Foundation;
+
+public class MigrationTests
+{
+    private static async Task<string> EmptyDatabaseAsync()
+    {
+        var server = await TestPostgres.GetServerAsync();
+        var name = "empty_" + Guid.NewGuid().ToString("N")[..12];
+        await server.CreateDatabaseAsync(name, template: null);
+        return server.AdminConnectionString(name);
+    }
+
+    [Fact]
+    public async Task Applying_migrations_twice_applies_them_once()
+    {
+        var admin = await EmptyDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(admin);
+        var runner = new MigrationRunner(dataSource);
+
+        var first = await runner.ApplyAsync();
+        var second = await runner.ApplyAsync();
+
+        Assert.Equal(Migration.Embedded.Select(m => m.FileName), first);
+        Assert.Empty(second);
+        Assert.Equal(Migration.Embedded.Count, (int)await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task Four_processes_migrating_at_once_apply_each_migration_once()
+    {
+        var admin = await EmptyDatabaseAsync();
+        var serviceDll = typeof(Ovrsee.WebhookApi.AssemblyMarker).Assembly.Location;
+
+        var processes = Enumerable.Range(0, 4).Select(_ =>
+        {
+            var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            startInfo.ArgumentList.Add(serviceDll);
+            startInfo.ArgumentList.Add("migrate");
+            startInfo.Environment["ConnectionStrings__ovrsee"] = admin;
+            startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
+            return Process.Start(startInfo)!;
+        }).ToList();
+        var outputs = await Task.WhenAll(processes.Select(async p =>
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            return (p.ExitCode, Output: await stdout + await stderr);
+        }));
+
+        Assert.All(outputs, o => Assert.True(o.ExitCode == 0, o.Output));
+        var rows = await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM schema_migrations");
+        var distinct = await Seed.ScalarAsync<long>(admin, "SELECT count(DISTINCT version) FROM schema_migrations");
+        Assert.Equal(Migration.Embedded.Count, (int)rows);
+        Assert.Equal(rows, distinct);
+        Assert.Equal(1, outputs.Count(o => o.Output.Contains($"({Migration.Embedded.Count} migration(s) applied now)")));
+    }
+
+    [Fact]
+    public async Task A_failing_migration_rolls_back_and_names_the_file_and_error()
+    {
+        var admin = await EmptyDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(admin);
+        var migrations = new List<Migration>(Migration.Embedded)
+        {
+            new(9001, "9001_half_done.sql", "CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;"),
+        };
+
+        var error = await Assert.ThrowsAsync<MigrationFailedException>(() => new MigrationRunner(dataSource).ApplyAsync(migrations));
+
+        Assert.Contains("9001_half_done.sql", error.Message);
+        Assert.Contains("no_such_table", error.Message);
+        Assert.Null(await Seed.ScalarAsync<string>(admin, "SELECT to_regclass('half_done')::text"));
+        Assert.Equal(0, (int)await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM schema_migrations WHERE version = 9001"));
+        // Everything before the failing file stays applied.
+        Assert.Equal(Migration.Embedded.Count, (int)await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task A_migration_edited_after_it_was_applied_is_refused()
+    {
+        var admin = await EmptyDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(admin);
+        await new MigrationRunner(dataSource).ApplyAsync();
+        var edited = Migration.Embedded.Select((m, i) => i == 0 ? m with { Sql = m.Sql + "\n-- edited" } : m).ToList();
+
+        var error = await Assert.ThrowsAsync<MigrationFailedException>(() => new MigrationRunner(dataSource).ApplyAsync(edited));
+
+        Assert.Contains(Migration.Embedded[0].FileName, error.Message);
+        Assert.Contains("changed after it was applied", error.Message);
+    }
+}

@@ -1,0 +1,11 @@
+using Ovrsee.Data;
+
+namespace Ovrsee.WebhookApi.Extensions;
+
+public static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName);
+    }
+}

@@ -1,0 +1,2 @@
+global using Ovrsee.Data;
+global using Ovrsee.WebhookApi.Extensions;

@@ -1,1 +1,28 @@
-Console.WriteLine("Ovrsee AppHost");
+using Ovrsee.AppHost;
+using Ovrsee.Hosting;
+
+var configuration = AppHostConfiguration.Build(args);
+using var loggerFactory = AppHostConfiguration.CreateLoggerFactory();
+var logger = loggerFactory.CreateLogger("Ovrsee.AppHost");
+using var shutdown = new ShutdownSignal();
+
+OvrseeSystem system;
+try
+{
+    system = await OvrseeSystem.StartAsync(AppHostConfiguration.SystemOptions(configuration), logger, shutdown.Token);
+}
+catch (Exception ex) when (ex is not OperationCanceledException)
+{
+    Console.Error.WriteLine($"Ovrsee could not start: {ex.Message}");
+    return 1;
+}
+
+await using (system)
+{
+    var state = StateFile.Write(system, configuration);
+    ConsoleReport.Ready(system, state);
+    ConsoleReport.WatchForCrashes(system);
+    await shutdown.WaitAsync();
+    Console.WriteLine("Stopping services and PostgreSQL...");
+}
+return 0;

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -56,7 +54,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         var binDirectory = PostgresBinaries.Find(options.BinDirectory);
         Directory.CreateDirectory(options.RootDirectory);
         var password = ReadOrCreatePassword(options.RootDirectory);
-        var port = options.Port != 0 ? options.Port : FreeLoopbackPort();
+        var port = options.Port != 0 ? options.Port : LoopbackPort.Free();
         var server = new LocalPostgresServer(options, binDirectory, password, port, logger);
         await server.InitializeDataDirectoryAsync(cancellationToken);
         await server.StartServerAsync(cancellationToken);
@@ -331,13 +329,6 @@ public sealed class LocalPostgresServer : IAsyncDisposable
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
         return password;
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";

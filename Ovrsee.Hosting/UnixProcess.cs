@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace Ovrsee.Hosting.Postgres;
+namespace Ovrsee.Hosting;
 
 /// <summary>The two POSIX calls .NET's Process does not offer: who we are, and a signal other than SIGKILL.</summary>
-internal static partial class UnixProcess
+public static partial class UnixProcess
 {
     public const int SigInt = 2;
     public const int SigTerm = 15;

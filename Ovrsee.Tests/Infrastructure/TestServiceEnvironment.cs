@@ -1,0 +1,18 @@
+namespace Ovrsee.Tests.Infrastructure;
+
+/// <summary>The environment a test gives a service process: obvious fake secrets, never real ones.</summary>
+public static class TestServiceEnvironment
+{
+    public const string AuthToken = "test-auth-token-0000000000000000";
+    public const string AccountSid = "AC00000000000000000000000000000000";
+
+    public static Dictionary<string, string?> For(string connectionString, string? publicBaseUrl = null) => new()
+    {
+        ["ConnectionStrings__ovrsee"] = connectionString,
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["Twilio__AccountSid"] = AccountSid,
+        ["Twilio__AuthToken"] = AuthToken,
+        ["Webhooks__PublicBaseUrl"] = publicBaseUrl,
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
+}

@@ -86,7 +86,11 @@ internal sealed class SignaturePreimage : IDisposable
         return false;
     }
 
-    public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer, clearArray: true); // it held caller data
+    public void Dispose()
+    {
+        _buffer.AsSpan(0, _urlRegion + _suffixLength).Clear(); // it held caller data
+        ArrayPool<byte>.Shared.Return(_buffer);
+    }
 
     private void Sign(string authToken, string url, Span<byte> mac)
     {

@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http;
+using Ovrsee.Twilio.AspNetCore;
+
+namespace Ovrsee.Tests.Twilio;
+
+public class TwilioSignedUrlTests
+{
+    private static HttpRequest Request(string scheme, string host, string pathBase, string path, string query)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Scheme = scheme;
+        context.Request.Host = new HostString(host);
+        context.Request.PathBase = pathBase;
+        context.Request.Path = path;
+        context.Request.QueryString = new QueryString(query);
+        return context.Request;
+    }
+
+    [Fact]
+    public void Uses_the_request_itself_without_a_public_base_url() =>
+        Assert.Equal(
+            "https://Api.Example.com:8443/base/twilio/voice?foo=1&bar=2",
+            TwilioSignedUrl.FromRequest(Request("https", "Api.Example.com:8443", "/base", "/twilio/voice", "?foo=1&bar=2"), new WebhookOptions()));
+
+    [Theory]
+    [InlineData("https://example.ngrok.app")]
+    [InlineData("https://example.ngrok.app/")]
+    public void Public_base_url_replaces_scheme_and_host(string publicBaseUrl) =>
+        Assert.Equal(
+            "https://example.ngrok.app/base/twilio/voice?x=1",
+            TwilioSignedUrl.FromRequest(
+                Request("http", "127.0.0.1:5000", "/base", "/twilio/voice", "?x=1"),
+                new WebhookOptions { PublicBaseUrl = publicBaseUrl }));
+
+    [Fact]
+    public void Public_base_url_may_carry_a_path_prefix() =>
+        Assert.Equal(
+            "https://ovrsee.example.com/api/twilio/voice",
+            TwilioSignedUrl.FromRequest(
+                Request("http", "10.0.0.5", "", "/twilio/voice", ""),
+                new WebhookOptions { PublicBaseUrl = "https://ovrsee.example.com/api/" }));
+
+    [Fact]
+    public void Query_is_not_re_encoded() =>
+        Assert.Equal(
+            "http://localhost/hook?Body=It's+amazing&x=%2B1%20",
+            TwilioSignedUrl.FromRequest(Request("http", "localhost", "", "/hook", "?Body=It's+amazing&x=%2B1%20"), new WebhookOptions()));
+}

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Ovrsee.Twilio.AspNetCore;
+
+/// <summary>The URL Twilio signed when it sent a request to us.</summary>
+public static class TwilioSignedUrl
+{
+    /// <summary>
+    /// <see cref="WebhookOptions.PublicBaseUrl"/> (when set) or the request's own scheme and host,
+    /// followed by PathBase, Path and the query string exactly as received.
+    /// </summary>
+    /// <remarks>
+    /// Without a PublicBaseUrl the scheme and host are trusted as ASP.NET Core reports them, so
+    /// behind a proxy the ForwardedHeaders middleware (limited to
+    /// <see cref="WebhookOptions.TrustedProxies"/>) must already have run. The query is not
+    /// re-encoded: Twilio signed the bytes it sent, and any re-encoding could change them.
+    /// </remarks>
+    public static string FromRequest(HttpRequest request, WebhookOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(options);
+
+        var pathBase = request.PathBase.ToUriComponent();
+        var path = request.Path.ToUriComponent();
+        var query = request.QueryString.Value ?? string.Empty;
+
+        if (!string.IsNullOrWhiteSpace(options.PublicBaseUrl))
+        {
+            return string.Concat(options.PublicBaseUrl.Trim().TrimEnd('/'), pathBase, path, query);
+        }
+
+        return string.Concat(request.Scheme, "://", request.Host.ToUriComponent(), pathBase + path, query);
+    }
+}

@@ -1,0 +1,28 @@
+namespace Ovrsee.Twilio.AspNetCore;
+
+/// <summary>
+/// How the webhook host sees itself from Twilio's side. Bound from the <c>Webhooks</c> section;
+/// <see cref="PublicBaseUrl"/> falls back to the seed's <c>NEXT_PUBLIC_APP_URL</c>.
+/// </summary>
+public sealed class WebhookOptions
+{
+    public const string SectionName = "Webhooks";
+    public const int DefaultMaxBodyBytes = 64 * 1024;
+
+    /// <summary>
+    /// The public origin (plus optional path prefix) Twilio calls, e.g. <c>https://example.ngrok.app</c>.
+    /// When set, signatures are checked against this rather than the request's own scheme and host,
+    /// which behind a tunnel or load balancer are not what Twilio signed.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>
+    /// IP addresses and CIDR ranges of the reverse proxies whose <c>X-Forwarded-*</c> headers the
+    /// host may trust. Not used here: the host feeds them to ASP.NET Core's ForwardedHeaders
+    /// middleware, which must run before the signature filter when <see cref="PublicBaseUrl"/> is unset.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
+    /// <summary>Largest body accepted; Twilio's form posts are a few KB.</summary>
+    public int MaxBodyBytes { get; set; } = DefaultMaxBodyBytes;
+}

@@ -10,6 +10,12 @@ if (await app.TryRunMigrateCommandAsync(args))
     return;
 }
 
+app.UseForwardedHeaders();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseRateLimiter();
+
 app.MapDefaultEndpoints();
+app.MapTwilioWebhooksApi();
 
 app.Run();

@@ -44,8 +44,10 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON workspace_members, user_phone_numbers, c
 GRANT SELECT, INSERT, UPDATE, DELETE ON workspaces, workspace_members, user_phone_numbers, call_logs,
                                         call_events, voicemail_messages, jobs TO ovrsee_system;
 
--- Lifecycle order of Twilio call statuses. Every terminal status shares the top rank, so the
--- first terminal status to arrive wins and nothing later overwrites it.
+-- Lifecycle order of Twilio call statuses. A callback changes the call's status only when its
+-- (rank, SequenceNumber) is higher, so callbacks can arrive in any order and a terminal status
+-- is never overwritten by a late earlier one. A call we refused ("not in service") stays
+-- rejected even though Twilio then reports the short call that played the message as completed.
 CREATE FUNCTION call_status_rank(status text) RETURNS smallint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -60,7 +62,7 @@ AS $$
         WHEN 'failed'      THEN 9
         WHEN 'no-answer'   THEN 9
         WHEN 'canceled'    THEN 9
-        WHEN 'rejected'    THEN 9
+        WHEN 'rejected'    THEN 10
         ELSE 0
     END::smallint
 $$;

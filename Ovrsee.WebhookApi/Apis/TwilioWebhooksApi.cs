@@ -1,0 +1,126 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using Ovrsee.Twilio;
+using Ovrsee.Twilio.AspNetCore;
+using Ovrsee.Twilio.TwiML;
+using Ovrsee.WebhookApi.Infrastructure;
+
+namespace Ovrsee.WebhookApi.Apis;
+
+/// <summary>
+/// What Twilio calls. Every request is signature-checked before it is read; every callback is
+/// committed (or durably spooled while PostgreSQL is away) before we answer.
+/// </summary>
+public static partial class TwilioWebhooksApi
+{
+    public const string RateLimitPolicy = "twilio-webhooks";
+
+    public static RouteGroupBuilder MapTwilioWebhooksApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/aloha/webhooks")
+            .ValidateTwilioRequest()
+            .RequireRateLimiting(RateLimitPolicy)
+            .WithTags("Twilio webhooks")
+            .ExcludeFromDescription();
+
+        api.MapPost("/incoming-call", IncomingCall);
+        api.MapPost("/call-status", CallStatus);
+        api.MapPost("/voicemail-recorded", VoicemailRecorded);
+        api.MapPost("/voicemail-transcribed", VoicemailTranscribed);
+        api.MapPost("/connect-action", ConnectAction);
+        api.MapPost("/voicemail-complete", VoicemailComplete);
+        return api;
+    }
+
+    public static async Task<IResult> IncomingCall(HttpContext context, WebhookRecorder recorder, CallAnswers answers, CancellationToken cancellationToken)
+    {
+        if (Parse(context, CallbackKind.IncomingCall) is not { } callback)
+        {
+            return MissingCallSid();
+        }
+
+        var outcome = await recorder.RecordAsync(callback, cancellationToken);
+        return answers.ForIncomingCall(context, outcome).ToResult();
+    }
+
+    public static async Task<IResult> CallStatus(HttpContext context, WebhookRecorder recorder, CancellationToken cancellationToken)
+    {
+        if (Parse(context, CallbackKind.CallStatus) is not { } callback)
+        {
+            return MissingCallSid();
+        }
+
+        await recorder.RecordAsync(callback, cancellationToken);
+        return Results.NoContent();
+    }
+
+    public static async Task<IResult> VoicemailRecorded(HttpContext context, WebhookRecorder recorder, CancellationToken cancellationToken)
+    {
+        if (Parse(context, CallbackKind.VoicemailRecorded) is not { } callback)
+        {
+            return MissingCallSid();
+        }
+        if (!RecordingSidPattern().IsMatch(callback.Get("RecordingSid") ?? ""))
+        {
+            return BadParameter("RecordingSid", "RecordingSid must be RE followed by 32 letters or digits.");
+        }
+
+        await recorder.RecordAsync(callback, cancellationToken);
+        return Results.NoContent();
+    }
+
+    public static async Task<IResult> VoicemailTranscribed(HttpContext context, WebhookRecorder recorder, CancellationToken cancellationToken)
+    {
+        if (Parse(context, CallbackKind.VoicemailTranscribed) is not { } callback)
+        {
+            return MissingCallSid();
+        }
+        if (!RecordingSidPattern().IsMatch(callback.Get("RecordingSid") ?? ""))
+        {
+            return BadParameter("RecordingSid", "RecordingSid must be RE followed by 32 letters or digits.");
+        }
+
+        await recorder.RecordAsync(callback, cancellationToken);
+        return Results.NoContent();
+    }
+
+    /// <summary>Twilio asks here when the stream ends: voicemail unless the agent took the call.</summary>
+    public static async Task<IResult> ConnectAction(HttpContext context, WebhookRecorder recorder, CallAnswers answers, CancellationToken cancellationToken)
+    {
+        if (Parse(context, CallbackKind.StreamEnded) is not { } callback)
+        {
+            return MissingCallSid();
+        }
+
+        var agentHandled = await recorder.RecordStreamEndedAsync(callback, cancellationToken);
+        var voicemailEnabled = context.Request.Query["voicemail"] == "1";
+        return answers.AfterStream(context, agentHandled, voicemailEnabled).ToResult();
+    }
+
+    /// <summary>Record's action: the message is in; end the call (without it Twilio would loop back to Record).</summary>
+    public static IResult VoicemailComplete(CallAnswers answers) => answers.Goodbye().ToResult();
+
+    private static TwilioCallback? Parse(HttpContext context, CallbackKind kind)
+    {
+        var request = context.GetTwilioRequest();
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in request.Parameters)
+        {
+            parameters.TryAdd(name, value);
+        }
+        var callback = new TwilioCallback(kind, parameters, DateTimeOffset.UtcNow);
+        return CallSidPattern().IsMatch(callback.CallSid) ? callback : null;
+    }
+
+    private static IResult MissingCallSid() =>
+        BadParameter("CallSid", "CallSid must be CA followed by 32 letters or digits.");
+
+    private static IResult BadParameter(string name, string detail) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [name] = [detail] }, title: "The webhook is missing a valid parameter.");
+
+    [GeneratedRegex("^CA[0-9a-zA-Z]{32}$")]
+    private static partial Regex CallSidPattern();
+
+    [GeneratedRegex("^RE[0-9a-zA-Z]{32}$")]
+    private static partial Regex RecordingSidPattern();
+}

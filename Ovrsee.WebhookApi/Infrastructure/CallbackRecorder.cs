@@ -1,0 +1,252 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Ovrsee.WebhookApi.Infrastructure;
+
+/// <summary>What the incoming-call webhook needs to know to answer.</summary>
+public sealed record IncomingCallRecord(Guid CallLogId, Guid? WorkspaceId, bool InService, bool VoicemailEnabled, string? AgentStreamUrl);
+
+/// <summary>
+/// Writes Twilio callbacks: one statement, one round trip, committed before we answer. Every
+/// statement is idempotent (a redelivery changes nothing) and order-independent (status moves
+/// only to a higher (rank, SequenceNumber)), so retries, duplicates, reordering and spool
+/// replays all converge on the same call log and timeline. Cross-tenant by nature: Twilio tells
+/// us a CallSid or a dialled number, not a workspace, hence SystemPath.
+/// </summary>
+public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
+{
+    /// <summary>Any callback, for replays: what matters is that it is stored.</summary>
+    public async Task RecordAsync(TwilioCallback callback, CancellationToken cancellationToken)
+    {
+        switch (callback.Kind)
+        {
+            case CallbackKind.IncomingCall:
+            case CallbackKind.CallStatus:
+                await RecordCallAsync(callback, cancellationToken);
+                break;
+            case CallbackKind.VoicemailRecorded:
+                await ExecuteAsync(VoicemailRecordedSql, VoicemailParameters(callback), cancellationToken);
+                break;
+            case CallbackKind.VoicemailTranscribed:
+                await ExecuteAsync(VoicemailTranscribedSql, VoicemailParameters(callback), cancellationToken);
+                break;
+            case CallbackKind.StreamEnded:
+                await RecordStreamEndedAsync(callback, cancellationToken);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(callback), callback.Kind, "Unknown callback kind");
+        }
+    }
+
+    private const string StreamEndedSql = "WITH " + EnsureCallSql + """
+        ,
+        event AS (
+            INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, occurred_at, dedupe_key, payload)
+            SELECT call.id, call.workspace_id, $1, 'stream-ended', $3, 'stream-ended', $4
+            FROM call
+            ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
+        )
+        SELECT EXISTS (SELECT FROM call_events WHERE call_sid = $1 AND kind = 'agent-handled')
+        """;
+
+    /// <summary>Records that the media stream ended; true when the voice agent handled the call.</summary>
+    public async Task<bool> RecordStreamEndedAsync(TwilioCallback callback, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection, StreamEndedSql,
+            Text(callback.CallSid),
+            Text(callback.Get("AccountSid")),
+            new NpgsqlParameter { Value = callback.OccurredAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            Payload(callback));
+        return await batch.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
+    // The dialled number decides the workspace: To for calls into us, From for calls we place.
+    private const string RecordCallSql = """
+        WITH number AS (
+            SELECT n.id, n.workspace_id, n.voicemail_enabled, w.agent_stream_url
+            FROM user_phone_numbers n JOIN workspaces w ON w.id = n.workspace_id
+            WHERE n.phone_number = $1 AND n.is_active
+        ),
+        incoming AS (
+            SELECT $2::text AS call_sid,
+                   CASE WHEN $12 AND NOT EXISTS (SELECT FROM number) THEN 'rejected' ELSE $7 END AS status,
+                   $8::int AS sequence_number,
+                   $9::timestamptz AS occurred_at
+        ),
+        call AS (
+            INSERT INTO call_logs AS c (
+                workspace_id, phone_number_id, call_sid, account_sid, from_number, to_number, direction,
+                status, status_rank, status_sequence, started_at, answered_at, ended_at, duration_seconds)
+            SELECT n.workspace_id, n.id, i.call_sid, $3, $4, $5, $6,
+                   i.status, call_status_rank(i.status), i.sequence_number, i.occurred_at,
+                   CASE WHEN i.status IN ('in-progress', 'answered') THEN i.occurred_at END,
+                   CASE WHEN call_status_rank(i.status) >= 9 THEN i.occurred_at END,
+                   $10::int
+            FROM incoming i LEFT JOIN number n ON true
+            ON CONFLICT (call_sid) DO UPDATE SET
+                workspace_id     = coalesce(c.workspace_id, EXCLUDED.workspace_id),
+                phone_number_id  = coalesce(c.phone_number_id, EXCLUDED.phone_number_id),
+                account_sid      = coalesce(c.account_sid, EXCLUDED.account_sid),
+                from_number      = coalesce(c.from_number, EXCLUDED.from_number),
+                to_number        = coalesce(c.to_number, EXCLUDED.to_number),
+                direction        = coalesce(c.direction, EXCLUDED.direction),
+                status           = CASE WHEN (EXCLUDED.status_rank, coalesce(EXCLUDED.status_sequence, -1))
+                                           > (c.status_rank, coalesce(c.status_sequence, -1))
+                                        THEN EXCLUDED.status ELSE c.status END,
+                status_sequence  = CASE WHEN (EXCLUDED.status_rank, coalesce(EXCLUDED.status_sequence, -1))
+                                           > (c.status_rank, coalesce(c.status_sequence, -1))
+                                        THEN EXCLUDED.status_sequence ELSE c.status_sequence END,
+                status_rank      = greatest(c.status_rank, EXCLUDED.status_rank),
+                started_at       = least(c.started_at, EXCLUDED.started_at),
+                answered_at      = least(c.answered_at, EXCLUDED.answered_at),
+                ended_at         = least(c.ended_at, EXCLUDED.ended_at),
+                duration_seconds = greatest(c.duration_seconds, EXCLUDED.duration_seconds),
+                updated_at       = now()
+            RETURNING c.id, c.workspace_id
+        ),
+        event AS (
+            INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, sequence_number, occurred_at, dedupe_key, payload)
+            SELECT call.id, call.workspace_id, i.call_sid, $11, i.status, i.sequence_number, i.occurred_at, $13, $14
+            FROM call, incoming i
+            ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
+        )
+        SELECT call.id, call.workspace_id, n.id IS NOT NULL, coalesce(n.voicemail_enabled, true), n.agent_stream_url
+        FROM call LEFT JOIN number n ON true
+        """;
+
+    public async Task<IncomingCallRecord> RecordCallAsync(TwilioCallback callback, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var isIncoming = callback.Kind == CallbackKind.IncomingCall;
+        var direction = callback.Get("Direction");
+        var outbound = direction?.StartsWith("outbound", StringComparison.Ordinal) == true;
+        var status = callback.Get("CallStatus") ?? (isIncoming ? "ringing" : "unknown");
+        var sequence = callback.GetInt("SequenceNumber");
+        var kind = isIncoming ? "incoming-call" : "status";
+        // A redelivery repeats CallStatus and SequenceNumber (or Timestamp); that is the duplicate.
+        var dedupeKey = isIncoming ? "incoming-call" : $"{status}:{sequence?.ToString() ?? callback.Get("Timestamp") ?? ""}";
+
+        await using var batch = SystemPath.CreateBatch(connection, RecordCallSql,
+            Text(outbound ? callback.Get("From") : callback.Get("To")),
+            Text(callback.CallSid),
+            Text(callback.Get("AccountSid")),
+            Text(callback.Get("From")),
+            Text(callback.Get("To")),
+            Text(direction),
+            Text(status),
+            new NpgsqlParameter { Value = (object?)sequence ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
+            new NpgsqlParameter { Value = callback.OccurredAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            new NpgsqlParameter { Value = (object?)(callback.GetInt("CallDuration") ?? callback.GetInt("Duration")) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
+            Text(kind),
+            new NpgsqlParameter { Value = isIncoming, NpgsqlDbType = NpgsqlDbType.Boolean },
+            Text(dedupeKey),
+            Payload(callback));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            throw new InvalidOperationException("Recording a call returned no row.");
+        }
+        return new IncomingCallRecord(
+            reader.GetGuid(0),
+            reader.IsDBNull(1) ? null : reader.GetGuid(1),
+            reader.GetBoolean(2),
+            reader.GetBoolean(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4));
+    }
+
+    // The call log normally exists (Twilio asks for TwiML before anything is recorded); if the
+    // callback still comes first, a bare call log is created so nothing is dropped.
+    private const string EnsureCallSql = """
+        call AS (
+            INSERT INTO call_logs AS c (call_sid, account_sid, status, status_rank)
+            VALUES ($1, $2, 'unknown', 0)
+            ON CONFLICT (call_sid) DO UPDATE SET account_sid = coalesce(c.account_sid, EXCLUDED.account_sid)
+            RETURNING c.id, c.workspace_id
+        )
+        """;
+
+    private const string VoicemailRecordedSql = "WITH " + EnsureCallSql + """
+        ,
+        voicemail AS (
+            INSERT INTO voicemail_messages AS v (
+                workspace_id, call_log_id, call_sid, recording_sid, recording_url, recording_status,
+                recording_duration_seconds, transcript_status, summary_status)
+            SELECT call.workspace_id, call.id, $1, $3, $4, $5, $6,
+                   CASE WHEN $5 = 'completed' THEN 'pending' ELSE 'not_applicable' END,
+                   CASE WHEN $5 = 'completed' THEN 'pending' ELSE 'not_applicable' END
+            FROM call
+            ON CONFLICT (recording_sid) DO UPDATE SET
+                workspace_id               = coalesce(v.workspace_id, EXCLUDED.workspace_id),
+                recording_url              = coalesce(EXCLUDED.recording_url, v.recording_url),
+                -- completed is final; anything else may still become completed.
+                recording_status           = CASE WHEN v.recording_status = 'completed' THEN v.recording_status ELSE EXCLUDED.recording_status END,
+                recording_duration_seconds = coalesce(v.recording_duration_seconds, EXCLUDED.recording_duration_seconds),
+                transcript_status          = CASE WHEN v.transcript_status IN ('completed', 'processing') THEN v.transcript_status ELSE EXCLUDED.transcript_status END,
+                summary_status             = CASE WHEN v.summary_status IN ('completed', 'processing') THEN v.summary_status ELSE EXCLUDED.summary_status END,
+                updated_at                 = now()
+            RETURNING v.id, v.workspace_id, v.recording_status
+        ),
+        event AS (
+            INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, occurred_at, dedupe_key, payload)
+            SELECT call.id, call.workspace_id, $1, 'voicemail-recorded', $5, $7, $3 || ':' || $5, $8
+            FROM call
+            ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
+        )
+        INSERT INTO jobs (workspace_id, kind, dedupe_key, payload)
+        SELECT workspace_id, 'voicemail.fetch-recording', id::text, jsonb_build_object('voicemailId', id)
+        FROM voicemail WHERE recording_status = 'completed'
+        ON CONFLICT (kind, dedupe_key) DO NOTHING
+        """;
+
+    private const string VoicemailTranscribedSql = "WITH " + EnsureCallSql + """
+        ,
+        voicemail AS (
+            INSERT INTO voicemail_messages AS v (
+                workspace_id, call_log_id, call_sid, recording_sid, recording_url, recording_status,
+                transcript, transcript_status)
+            SELECT call.workspace_id, call.id, $1, $3, $4, 'pending', $9,
+                   CASE WHEN $10 = 'completed' THEN 'completed' ELSE 'failed' END
+            FROM call
+            ON CONFLICT (recording_sid) DO UPDATE SET
+                transcript        = coalesce(v.transcript, EXCLUDED.transcript),
+                transcript_status = CASE WHEN v.transcript_status = 'completed' THEN v.transcript_status ELSE EXCLUDED.transcript_status END,
+                transcript_error  = CASE WHEN EXCLUDED.transcript_status = 'failed' AND v.transcript_status <> 'completed'
+                                         THEN 'Twilio transcription ' || $10 ELSE v.transcript_error END,
+                updated_at        = now()
+            RETURNING v.id
+        )
+        INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, occurred_at, dedupe_key, payload)
+        SELECT call.id, call.workspace_id, $1, 'voicemail-transcribed', $10, $7, coalesce($11, $3), $8
+        FROM call, voicemail
+        ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
+        """;
+
+    private static NpgsqlParameter[] VoicemailParameters(TwilioCallback callback) =>
+    [
+        Text(callback.CallSid),
+        Text(callback.Get("AccountSid")),
+        Text(callback.Get("RecordingSid")),
+        Text(callback.Get("RecordingUrl")),
+        Text(callback.Get("RecordingStatus") ?? (callback.Kind == CallbackKind.VoicemailRecorded ? "absent" : null)),
+        new NpgsqlParameter { Value = (object?)callback.GetInt("RecordingDuration") ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
+        new NpgsqlParameter { Value = callback.OccurredAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+        Payload(callback),
+        Text(callback.Get("TranscriptionText")),
+        Text(callback.Get("TranscriptionStatus")),
+        Text(callback.Get("TranscriptionSid")),
+    ];
+
+    private async Task ExecuteAsync(string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection, sql, parameters);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    private static NpgsqlParameter Payload(TwilioCallback callback) =>
+        new() { Value = JsonSerializer.Serialize(callback.Parameters), NpgsqlDbType = NpgsqlDbType.Jsonb };
+}

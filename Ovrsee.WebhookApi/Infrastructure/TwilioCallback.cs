@@ -1,0 +1,38 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+
+namespace Ovrsee.WebhookApi.Infrastructure;
+
+public enum CallbackKind
+{
+    IncomingCall,
+    CallStatus,
+    VoicemailRecorded,
+    VoicemailTranscribed,
+    StreamEnded,
+}
+
+/// <summary>
+/// One webhook as Twilio sent it: what the recorder stores, and what the spool keeps verbatim
+/// while the database is away, so a replay is the same callback again.
+/// </summary>
+public sealed record TwilioCallback(
+    CallbackKind Kind,
+    IReadOnlyDictionary<string, string> Parameters,
+    DateTimeOffset ReceivedAt)
+{
+    [JsonIgnore]
+    public string CallSid => Get("CallSid") ?? "";
+
+    public string? Get(string name) => Parameters.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+
+    public int? GetInt(string name) => int.TryParse(Get(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    /// <summary>Twilio's own Timestamp (RFC 2822) when it sends one, else when we received it.</summary>
+    [JsonIgnore]
+    public DateTimeOffset OccurredAt =>
+        Get("Timestamp") is { } timestamp
+        && DateTimeOffset.TryParse(timestamp, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            ? parsed.ToUniversalTime()
+            : ReceivedAt;
+}

@@ -1,0 +1,68 @@
+using Npgsql;
+
+namespace Ovrsee.WebhookApi.Infrastructure;
+
+/// <summary>Moves spooled webhooks into PostgreSQL once it answers again.</summary>
+public sealed class WebhookSpoolReplayer(
+    WebhookSpool spool,
+    CallbackRecorder recorder,
+    Microsoft.Extensions.Options.IOptions<WebhookSpoolOptions> options,
+    ILogger<WebhookSpoolReplayer> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ReplayInterval);
+        do
+        {
+            try
+            {
+                await ReplayPendingAsync(stoppingToken);
+            }
+            catch (Exception ex) when (DatabaseAvailability.IsUnavailable(ex))
+            {
+                // Still down: the files stay, the next tick tries again.
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task<int> ReplayPendingAsync(CancellationToken cancellationToken)
+    {
+        var replayed = 0;
+        foreach (var path in spool.Pending())
+        {
+            TwilioCallback? callback;
+            try
+            {
+                callback = await spool.ReadAsync(path, cancellationToken);
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException)
+            {
+                logger.LogError(ex, "Spooled webhook {File} is unreadable; set aside", Path.GetFileName(path));
+                spool.SetAside(path);
+                continue;
+            }
+
+            try
+            {
+                if (callback is not null)
+                {
+                    await recorder.RecordAsync(callback, cancellationToken);
+                }
+                spool.Complete(path);
+                replayed++;
+            }
+            catch (PostgresException ex) when (!DatabaseAvailability.IsUnavailable(ex))
+            {
+                logger.LogError("Spooled webhook {File} was refused by the database ({SqlState}: {Message}); set aside",
+                    Path.GetFileName(path), ex.SqlState, ex.MessageText);
+                spool.SetAside(path);
+            }
+        }
+        if (replayed > 0)
+        {
+            logger.LogInformation("Replayed {Count} webhook(s) received while PostgreSQL was unavailable", replayed);
+        }
+        return replayed;
+    }
+}

@@ -47,9 +47,15 @@ internal static class AppHostConfiguration
             }
         }
 
+        var stateDirectory = Path.Combine(ServiceProject.RepositoryRoot, ".ovrsee");
+        if (TwilioSettingsCheck.Report(configuration, stateDirectory) is { } devAuthToken)
+        {
+            settings["Twilio__AuthToken"] = devAuthToken;
+        }
+
         return new OvrseeSystemOptions
         {
-            StateDirectory = Path.Combine(ServiceProject.RepositoryRoot, ".ovrsee"),
+            StateDirectory = stateDirectory,
             ExternalConnectionString = configuration.GetConnectionString("ovrsee"),
             PostgresPort = configuration.GetValue("Ports:Postgres", 55432),
             WebhookApiPort = configuration.GetValue("Ports:WebhookApi", 5180),

@@ -19,6 +19,10 @@ catch (Exception ex) when (ex is not OperationCanceledException)
 
 await using (system)
 {
+    if (system.Postgres is not null)
+    {
+        await DevSeed.ApplyAsync(system.Postgres.AdminConnectionString(OvrseeSystem.DatabaseName), shutdown.Token);
+    }
     var state = StateFile.Write(system, configuration);
     ConsoleReport.Ready(system, state);
     ConsoleReport.WatchForCrashes(system);

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Sends a correctly signed incoming-call webhook to a running Ovrsee WebhookApi and prints the TwiML.
+#
+#   scripts/test-incoming-call.sh [--to +15005550006] [--from +14155550100] [--url http://127.0.0.1:5180] [--public-url https://x.ngrok.app]
+#
+# The Auth Token comes from TWILIO_AUTH_TOKEN, else the AppHost's local dev token in
+# .ovrsee/dev-twilio-auth-token. The URL comes from .ovrsee/state.json when the AppHost runs.
+# With a public URL, the request is still sent locally but signed for the URL Twilio would call.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
+to="+15005550006"; from="+14155550100"; url=""; public_url=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --to) to="$2"; shift 2 ;;
+    --from) from="$2"; shift 2 ;;
+    --url) url="$2"; shift 2 ;;
+    --public-url) public_url="$2"; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
+  esac
+done
+
+state="$root/.ovrsee/state.json"
+if [ -z "$url" ]; then
+  if [ -f "$state" ]; then
+    url=$(sed -n 's/.*"webhookApi": *"\([^"]*\)".*/\1/p' "$state")
+  else
+    url="http://127.0.0.1:5180"
+  fi
+fi
+if [ -z "$public_url" ] && [ -f "$state" ]; then
+  public_url=$(sed -n 's/.*"publicBaseUrl": *"\([^"]*\)".*/\1/p' "$state")
+fi
+
+token="${TWILIO_AUTH_TOKEN:-}"
+if [ -z "$token" ] && [ -f "$root/.ovrsee/dev-twilio-auth-token" ]; then
+  token=$(cat "$root/.ovrsee/dev-twilio-auth-token")
+fi
+if [ -z "$token" ]; then
+  echo "No Auth Token: set TWILIO_AUTH_TOKEN or start the AppHost once (it writes .ovrsee/dev-twilio-auth-token)." >&2
+  exit 1
+fi
+
+path="/api/aloha/webhooks/incoming-call"
+signed_url="${public_url:-$url}"
+signed_url="${signed_url%/}$path"
+call_sid="CA$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+
+# Twilio's parameters for an inbound call, sorted by name as the signature requires.
+params=(
+  "AccountSid=AC00000000000000000000000000000000"
+  "ApiVersion=2010-04-01"
+  "CallSid=$call_sid"
+  "CallStatus=ringing"
+  "Called=$to"
+  "Caller=$from"
+  "Direction=inbound"
+  "From=$from"
+  "To=$to"
+)
+data="$signed_url"
+curl_args=()
+for p in "${params[@]}"; do
+  data+="${p%%=*}${p#*=}"
+  curl_args+=(--data-urlencode "$p")
+done
+signature=$(printf '%s' "$data" | openssl dgst -sha1 -hmac "$token" -binary | base64)
+
+echo "POST $url$path (signed for $signed_url, CallSid $call_sid)" >&2
+curl -sS -X POST "${url%/}$path" -H "X-Twilio-Signature: $signature" "${curl_args[@]}" -w '\n' 

@@ -58,7 +58,7 @@ resource app 'Microsoft.App/containerApps@2026-07-01' = {
   location: location
   tags: {
     'azd-env-name': environmentName
-    'azd-service-name': serviceName
+    'azd-service-name': 'provisioning'
   }
   identity: {
     type: 'UserAssigned'

@@ -49,22 +49,29 @@ var operatorSecrets = [
   {
     name: 'twilio-account-sid'
     value: twilioAccountSid
+    // The services validate the SID's shape at start-up; a well-formed fake lets them start
+    // (webhooks still work once the Auth Token is real) until the operator sets the real one.
+    placeholderPrefix: 'AC'
   }
   {
     name: 'twilio-auth-token'
     value: twilioAuthToken
+    placeholderPrefix: ''
   }
   {
     name: 'twilio-api-key'
     value: twilioApiKey
+    placeholderPrefix: 'SK'
   }
   {
     name: 'twilio-api-secret'
     value: twilioApiSecret
+    placeholderPrefix: ''
   }
   {
     name: 'auth-jwt-secret'
     value: authJwtSecret
+    placeholderPrefix: ''
   }
 ]
 
@@ -82,7 +89,11 @@ resource operatorSecret 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = [
     parent: vault
     name: secret.name
     properties: {
-      value: !empty(secret.value) ? secret.value : 'unset-${guid(placeholderSeed, secret.name)}-${placeholderSeed}'
+      value: !empty(secret.value)
+        ? secret.value
+        : (!empty(secret.placeholderPrefix)
+            ? '${secret.placeholderPrefix}${replace(guid(placeholderSeed, secret.name), '-', '')}'
+            : 'unset-${guid(placeholderSeed, secret.name)}-${placeholderSeed}')
       contentType: 'text/plain'
     }
   }

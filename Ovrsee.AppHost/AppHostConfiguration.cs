@@ -52,6 +52,14 @@ internal static class AppHostConfiguration
         {
             settings["Twilio__AuthToken"] = devAuthToken;
         }
+        if (string.IsNullOrWhiteSpace(configuration["Auth:JwtSecret"]) && string.IsNullOrWhiteSpace(configuration["Auth:Authority"]))
+        {
+            settings["Auth__JwtSecret"] = DevToken.DevJwtSecret(stateDirectory);
+        }
+        if (!string.IsNullOrWhiteSpace(configuration["Auth:Authority"]))
+        {
+            settings["Auth__Authority"] = configuration["Auth:Authority"];
+        }
 
         return new OvrseeSystemOptions
         {

@@ -2,6 +2,11 @@ using Ovrsee.AppHost;
 using Ovrsee.Hosting;
 
 var configuration = AppHostConfiguration.Build(args);
+if (args is ["dev-token", ..])
+{
+    return DevToken.Run(configuration);
+}
+
 using var loggerFactory = AppHostConfiguration.CreateLoggerFactory();
 var logger = loggerFactory.CreateLogger("Ovrsee.AppHost");
 using var shutdown = new ShutdownSignal();

@@ -13,9 +13,13 @@ if (await app.TryRunMigrateCommandAsync(args))
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseRateLimiter();
 
 app.MapDefaultEndpoints();
+app.MapDefaultOpenApi();
 app.MapTwilioWebhooksApi();
+app.MapCallsApi();
 
 app.Run();

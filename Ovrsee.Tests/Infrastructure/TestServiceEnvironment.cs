@@ -5,6 +5,7 @@ public static class TestServiceEnvironment
 {
     public const string AuthToken = "test-auth-token-0000000000000000";
     public const string AccountSid = "AC00000000000000000000000000000000";
+    public const string JwtSecret = "test-jwt-secret-not-for-production-0000000000";
 
     public static Dictionary<string, string?> For(string connectionString, string? publicBaseUrl = null) => new()
     {
@@ -13,6 +14,7 @@ public static class TestServiceEnvironment
         ["Twilio__AccountSid"] = AccountSid,
         ["Twilio__AuthToken"] = AuthToken,
         ["Webhooks__PublicBaseUrl"] = publicBaseUrl,
+        ["Auth__JwtSecret"] = JwtSecret,
         ["Logging__LogLevel__Default"] = "Warning",
     };
 }

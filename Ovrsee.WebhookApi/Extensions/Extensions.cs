@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
+using Ovrsee.Auth;
 using Ovrsee.Twilio.AspNetCore;
 using Ovrsee.WebhookApi.Apis;
 using Ovrsee.WebhookApi.Infrastructure;
@@ -13,6 +14,8 @@ public static class Extensions
     {
         builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName);
         builder.Services.AddProblemDetails();
+        builder.AddOvrseeAuthentication();
+        builder.AddDefaultOpenApi();
 
         builder.AddTwilioWebhookValidation();
         builder.Services.Configure<VoicemailOptions>(builder.Configuration.GetSection("Voicemail"));

@@ -1,0 +1,100 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using NpgsqlTypes;
+using Ovrsee.Data;
+
+namespace Ovrsee.Auth;
+
+/// <summary>
+/// Resolves the workspace for a signed-in user: the X-Workspace-Id header, or the user's only
+/// workspace. Membership comes from workspace_members; the lookup is one of the explicit
+/// cross-tenant paths because the workspace is not known yet.
+/// </summary>
+public sealed class RequireWorkspaceFilter(NpgsqlDataSource dataSource, string[] roles) : IEndpointFilter
+{
+    public const string WorkspaceHeader = "X-Workspace-Id";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var http = invocation.HttpContext;
+        if (!Guid.TryParse(http.User.FindFirstValue("sub"), out var userId))
+        {
+            return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "The token's sub claim is not a user id (UUID).");
+        }
+
+        Guid? requested = null;
+        if (http.Request.Headers.TryGetValue(WorkspaceHeader, out var header))
+        {
+            if (!Guid.TryParse(header.ToString(), out var parsed))
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { [WorkspaceHeader] = ["Must be a workspace id (UUID)."] });
+            }
+            requested = parsed;
+        }
+
+        var memberships = await MembershipsAsync(userId, http.RequestAborted);
+        WorkspaceContext? workspace;
+        if (requested is { } id)
+        {
+            // Same answer for "no such workspace" and "not yours": nothing leaks.
+            workspace = memberships.FirstOrDefault(m => m.WorkspaceId == id);
+            if (workspace is null)
+            {
+                return Results.Problem(statusCode: 403, title: "Forbidden", detail: "You are not a member of that workspace.");
+            }
+        }
+        else if (memberships.Count == 1)
+        {
+            workspace = memberships[0];
+        }
+        else
+        {
+            return memberships.Count == 0
+                ? Results.Problem(statusCode: 403, title: "Forbidden", detail: "You are not a member of any workspace.")
+                : Results.ValidationProblem(new Dictionary<string, string[]> { [WorkspaceHeader] = ["You belong to several workspaces: say which one."] });
+        }
+
+        if (roles.Length > 0 && !roles.Contains(workspace.Role))
+        {
+            return Results.Problem(statusCode: 403, title: "Forbidden", detail: $"This needs the {string.Join(" or ", roles)} role in the workspace.");
+        }
+
+        http.Features.Set(workspace);
+        return await next(invocation);
+    }
+
+    private async Task<List<WorkspaceContext>> MembershipsAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection,
+            "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1 ORDER BY workspace_id",
+            new NpgsqlParameter { Value = userId, NpgsqlDbType = NpgsqlDbType.Uuid });
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var memberships = new List<WorkspaceContext>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            memberships.Add(new WorkspaceContext(userId, reader.GetGuid(0), reader.GetString(1)));
+        }
+        return memberships;
+    }
+}
+
+public static class RequireWorkspaceExtensions
+{
+    /// <summary>Signed in, member of the workspace (and in one of <paramref name="roles"/> when given), per-user rate limited.</summary>
+    public static TBuilder RequireWorkspace<TBuilder>(this TBuilder builder, params string[] roles) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.RequireAuthorization(AuthenticationExtensions.WorkspaceUserPolicy);
+        builder.RequireRateLimiting(AuthenticationExtensions.PerUserRateLimit);
+        builder.AddEndpointFilterFactory((factory, next) =>
+        {
+            var filter = new RequireWorkspaceFilter(factory.ApplicationServices.GetRequiredService<NpgsqlDataSource>(), roles);
+            return invocation => filter.InvokeAsync(invocation, next);
+        });
+        return builder;
+    }
+}

@@ -53,7 +53,7 @@ public static class CallsApi
         return TypedResults.Ok(await CallLogReader.ListAsync(scope, query, cancellationToken));
     }
 
-    public static async Task<Results<Ok<CallDetail>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ValidationProblem>> GetCall(
+    public static async Task<Results<Ok<CallDetail>, ProblemHttpResult, ValidationProblem>> GetCall(
         string id, HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var callId))
@@ -83,10 +83,7 @@ public static class CallsApi
         var recording = key is null || storage is null ? null : await storage.OpenReadAsync(key, cancellationToken);
         if (recording is null)
         {
-            return TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails
-            {
-                Status = 404, Title = "No recording", Detail = "This call has no downloaded voicemail recording (yet).",
-            });
+            return TypedResults.Problem(statusCode: 404, title: "No recording", detail: "This call has no downloaded voicemail recording (yet).");
         }
         context.Response.Headers.CacheControl = "private, max-age=300";
         return TypedResults.Stream(recording.Content, recording.ContentType, enableRangeProcessing: recording.Content.CanSeek);
@@ -97,6 +94,5 @@ public static class CallsApi
     private static ValidationProblem InvalidId() =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["Must be a call id (UUID)."] }, title: "Invalid call id.");
 
-    private static NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails> CallNotFound() =>
-        TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "Call not found" });
+    private static ProblemHttpResult CallNotFound() => TypedResults.Problem(statusCode: 404, title: "Call not found");
 }

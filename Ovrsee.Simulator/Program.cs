@@ -1,0 +1,41 @@
+using Ovrsee.Simulator;
+
+// dotnet run --project Ovrsee.Simulator -- [--to +15005550006] [--calls 1] [--concurrency 1] [--voicemail 1.0]
+//     [--chaos duplicate,reorder,retry,delay,drop|all] [--url http://127.0.0.1:5180] [--public-url https://…]
+//     [--token <auth token>] [--step-ms 300] [--seed N]
+var settings = SimulatorCommandLine.Parse(args);
+if (settings is null)
+{
+    return 2;
+}
+
+using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+var simulator = new TwilioSimulator(http, settings.Options);
+var random = settings.Options.Seed is { } seed ? new Random(seed) : new Random();
+var calls = Enumerable.Range(0, settings.Calls)
+    .Select(_ => SimulatedCall.Random(settings.To, random.NextDouble() < settings.VoicemailShare, random))
+    .ToList();
+
+Console.WriteLine($"Placing {calls.Count} call(s) to {settings.To} via {settings.Options.TargetBaseUrl} (chaos: {settings.ChaosText})");
+var outcomes = new List<CallOutcome>();
+var failures = 0;
+await Parallel.ForEachAsync(calls, new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency }, async (call, ct) =>
+{
+    try
+    {
+        var outcome = await simulator.PlaceCallAsync(call, ct);
+        lock (outcomes) outcomes.Add(outcome);
+        Console.WriteLine($"  {call.CallSid} {call.From} → {string.Join(" → ", outcome.TwiMLVerbs)}; {outcome.FinalStatus}, {outcome.DurationSeconds}s" +
+                          (outcome.RecordingSid is null ? "" : $", voicemail {outcome.RecordingSid}") +
+                          $" ({outcome.RequestsSent} requests, {outcome.Retries} retries)");
+    }
+    catch (SimulatorException ex)
+    {
+        Interlocked.Increment(ref failures);
+        Console.Error.WriteLine($"  {call.CallSid} FAILED: {ex.Message}");
+    }
+});
+
+Console.WriteLine($"Done: {outcomes.Count} placed, {outcomes.Count(o => o.RecordingSid is not null)} left voicemail, {failures} failed.");
+Console.WriteLine($"See them: curl -H \"Authorization: Bearer $(dotnet run --project Ovrsee.AppHost -- dev-token 2>/dev/null)\" {settings.Options.TargetBaseUrl}api/aloha/calls");
+return failures == 0 ? 0 : 1;

@@ -1,0 +1,311 @@
+using System.Globalization;
+using System.Net;
+using System.Xml.Linq;
+using Ovrsee.Twilio;
+
+namespace Ovrsee.Simulator;
+
+public sealed record SimulatorOptions
+{
+    /// <summary>Where requests are actually sent (the local WebhookApi).</summary>
+    public required Uri TargetBaseUrl { get; init; }
+
+    /// <summary>The URL Twilio would call (a tunnel's); requests are signed for it. Defaults to the target.</summary>
+    public Uri? PublicBaseUrl { get; init; }
+
+    public required string AuthToken { get; init; }
+    public string AccountSid { get; init; } = "AC00000000000000000000000000000000";
+    public ChaosOptions Chaos { get; init; } = ChaosOptions.None;
+
+    /// <summary>Pause between the steps of a call, so a watching person sees it unfold.</summary>
+    public TimeSpan StepDelay { get; init; } = TimeSpan.Zero;
+
+    public int MaxAttempts { get; init; } = 8;
+    public int? Seed { get; init; }
+}
+
+/// <summary>
+/// Plays Twilio's part in a call: signs every request as Twilio does, asks for TwiML, follows
+/// it (Record → recording and transcription callbacks; Connect/Stream → the stream ends, then
+/// the Connect action), and sends the status callbacks — with the chaos asked for.
+/// </summary>
+public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
+{
+    private const string Webhooks = "/api/aloha/webhooks";
+    private readonly Random _random = options.Seed is { } seed ? new Random(seed) : Random.Shared;
+    private readonly object _randomLock = new();
+
+    private Uri PublicBase => options.PublicBaseUrl ?? options.TargetBaseUrl;
+    private ChaosOptions Chaos => options.Chaos;
+
+    public async Task<CallOutcome> PlaceCallAsync(SimulatedCall call, CancellationToken cancellationToken = default)
+    {
+        var counters = new Counters();
+        var startedAt = DateTimeOffset.UtcNow;
+        // Callbacks go out as they happen; with Reorder they are held and sent shuffled at the end.
+        var callbacks = new CallbackQueue(this, counters, cancellationToken);
+        var verbs = new List<string>();
+        string? recordingSid = null;
+
+        await callbacks.AddAsync((Url(Webhooks + "/call-status"), Status(call, "initiated", 0, startedAt)));
+        var twiml = await SendForTwiMLAsync(Url(Webhooks + "/incoming-call"), CallForm(call, "ringing"), counters, cancellationToken);
+        await callbacks.AddAsync((Url(Webhooks + "/call-status"), Status(call, "ringing", 1, startedAt.AddSeconds(1))));
+        var answered = false;
+
+        // Follow the TwiML the way Twilio executes it, until something ends the call.
+        for (var hops = 0; twiml is not null && hops < 5; hops++)
+        {
+            XDocument? next = null;
+            foreach (var verb in twiml.Root?.Elements() ?? [])
+            {
+                verbs.Add(verb.Name.LocalName);
+                if (!answered && verb.Name.LocalName is "Say" or "Record" or "Connect" or "Pause")
+                {
+                    answered = true;
+                    await callbacks.AddAsync((Url(Webhooks + "/call-status"), Status(call, "in-progress", 2, startedAt.AddSeconds(2))));
+                }
+                await StepAsync(cancellationToken);
+
+                if (verb.Name.LocalName == "Record")
+                {
+                    recordingSid = "RE" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+                    var recordingCallback = verb.Attribute("recordingStatusCallback")?.Value;
+                    if (call.LeavesVoicemail)
+                    {
+                        var recording = RecordingForm(call, recordingSid, "completed", Math.Max(1, call.TalkSeconds - 5));
+                        if (verb.Attribute("action")?.Value is { } action)
+                        {
+                            next = await SendForTwiMLAsync(action, new Dictionary<string, string>(CallForm(call, "in-progress"))
+                            {
+                                ["RecordingSid"] = recordingSid, ["RecordingUrl"] = recording["RecordingUrl"],
+                                ["RecordingDuration"] = recording["RecordingDuration"], ["Digits"] = "#",
+                            }, counters, cancellationToken);
+                        }
+                        if (recordingCallback is not null)
+                        {
+                            await callbacks.AddAsync((recordingCallback, recording));
+                        }
+                        if (verb.Attribute("transcribe")?.Value == "true" && verb.Attribute("transcribeCallback")?.Value is { } transcribeCallback)
+                        {
+                            await callbacks.AddAsync((transcribeCallback, TranscriptionForm(call, recordingSid)));
+                        }
+                    }
+                    else
+                    {
+                        // The caller hangs up at the beep: Twilio reports the recording as absent.
+                        if (recordingCallback is not null)
+                        {
+                            await callbacks.AddAsync((recordingCallback, RecordingForm(call, recordingSid, "absent", 0)));
+                        }
+                        recordingSid = null;
+                        next = null;
+                    }
+                    break;
+                }
+                if (verb.Name.LocalName == "Connect")
+                {
+                    // No stream client here: the stream ends at once and Twilio asks the Connect action.
+                    if (verb.Attribute("action")?.Value is { } action)
+                    {
+                        next = await SendForTwiMLAsync(action, CallForm(call, "in-progress"), counters, cancellationToken);
+                    }
+                    break;
+                }
+                if (verb.Name.LocalName == "Redirect")
+                {
+                    next = await SendForTwiMLAsync(verb.Value.Trim(), CallForm(call, "in-progress"), counters, cancellationToken);
+                    break;
+                }
+                if (verb.Name.LocalName == "Hangup")
+                {
+                    break;
+                }
+            }
+            twiml = next;
+        }
+
+        var duration = answered ? call.TalkSeconds : 0;
+        await callbacks.AddAsync((Url(Webhooks + "/call-status"), Status(call, "completed", 3, startedAt.AddSeconds(2 + duration), duration)));
+
+        await callbacks.FlushAsync();
+        return new CallOutcome(call, "completed", duration, recordingSid, verbs, counters.Requests, counters.Retries);
+    }
+
+    private async Task DeliverAsync(string url, Dictionary<string, string> form, Counters counters, CancellationToken cancellationToken)
+    {
+        await SendAsync(url, form, counters, cancellationToken);
+        if (options.Chaos.Duplicate && Chance())
+        {
+            // A second delivery of the same event, as Twilio occasionally makes.
+            await SendAsync(url, form, counters, cancellationToken);
+        }
+    }
+
+    private sealed class CallbackQueue(TwilioSimulator simulator, Counters counters, CancellationToken cancellationToken)
+    {
+        private readonly List<(string Url, Dictionary<string, string> Form)> _held = [];
+
+        public async Task AddAsync((string Url, Dictionary<string, string> Form) callback)
+        {
+            if (simulator.Chaos.Reorder)
+            {
+                _held.Add(callback);
+                return;
+            }
+            await simulator.DeliverAsync(callback.Url, callback.Form, counters, cancellationToken);
+        }
+
+        public async Task FlushAsync()
+        {
+            lock (simulator._randomLock) simulator._random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_held));
+            foreach (var (url, form) in _held)
+            {
+                await simulator.StepAsync(cancellationToken);
+                await simulator.DeliverAsync(url, form, counters, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<XDocument> SendForTwiMLAsync(string url, Dictionary<string, string> form, Counters counters, CancellationToken cancellationToken)
+    {
+        var body = await SendAsync(url, form, counters, cancellationToken);
+        return XDocument.Parse(body);
+    }
+
+    /// <summary>One logical Twilio request, with Twilio's retries (same idempotency token) and the chaos asked for.</summary>
+    private async Task<string> SendAsync(string signedUrl, Dictionary<string, string> form, Counters counters, CancellationToken cancellationToken)
+    {
+        var idempotencyToken = Guid.NewGuid().ToString("N");
+        if (options.Chaos.Delay && Chance())
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(NextDouble() * options.Chaos.MaxDelay.TotalMilliseconds), cancellationToken);
+        }
+        if (options.Chaos.DropConnection && Chance())
+        {
+            // Cut the connection before the answer: the server may or may not have stored it.
+            using var cut = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cut.CancelAfter(TimeSpan.FromMilliseconds(1 + NextDouble() * 5));
+            try
+            {
+                await PostOnceAsync(signedUrl, form, idempotencyToken, counters, cut.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { }
+            catch (HttpRequestException) { }
+            counters.AddRetry();
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage? response = null;
+            try
+            {
+                response = await PostOnceAsync(signedUrl, form, idempotencyToken, counters, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                    if (options.Chaos.Retry && Chance())
+                    {
+                        // Twilio did not see our answer in time and retries the same request.
+                        counters.AddRetry();
+                        (await PostOnceAsync(signedUrl, form, idempotencyToken, counters, cancellationToken)).Dispose();
+                    }
+                    return body;
+                }
+                if ((int)response.StatusCode is >= 400 and < 500 and not 429)
+                {
+                    throw new SimulatorException($"{signedUrl} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                }
+            }
+            catch (HttpRequestException) when (attempt < options.MaxAttempts) { }
+            finally
+            {
+                response?.Dispose();
+            }
+
+            if (attempt >= options.MaxAttempts)
+            {
+                throw new SimulatorException($"{signedUrl} still failing after {attempt} attempts.");
+            }
+            counters.AddRetry();
+            var wait = response?.Headers.RetryAfter?.Delta ?? TimeSpan.FromMilliseconds(100 * Math.Pow(2, attempt));
+            await Task.Delay(wait, cancellationToken);
+        }
+    }
+
+    private async Task<HttpResponseMessage> PostOnceAsync(string signedUrl, Dictionary<string, string> form, string idempotencyToken, Counters counters, CancellationToken cancellationToken)
+    {
+        var signed = new Uri(signedUrl);
+        var target = new Uri(options.TargetBaseUrl, signed.PathAndQuery);
+        var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.TryAddWithoutValidation(TwilioSignature.HeaderName, TwilioSignature.Compute(options.AuthToken, signedUrl, form));
+        request.Headers.TryAddWithoutValidation("I-Twilio-Idempotency-Token", idempotencyToken);
+        request.Headers.TryAddWithoutValidation("User-Agent", "TwilioProxy/1.1 (Ovrsee.Simulator)");
+        counters.AddRequest();
+        return await http.SendAsync(request, cancellationToken);
+    }
+
+    private string Url(string path) => new Uri(PublicBase, path).ToString();
+
+    private Dictionary<string, string> CallForm(SimulatedCall call, string status) => new()
+    {
+        ["AccountSid"] = options.AccountSid, ["ApiVersion"] = "2010-04-01", ["CallSid"] = call.CallSid, ["CallStatus"] = status,
+        ["Called"] = call.To, ["Caller"] = call.From, ["Direction"] = "inbound", ["From"] = call.From, ["To"] = call.To,
+        ["CallerCountry"] = "US", ["CalledCountry"] = "US",
+    };
+
+    private Dictionary<string, string> Status(SimulatedCall call, string status, int sequence, DateTimeOffset at, int? duration = null)
+    {
+        var form = CallForm(call, status);
+        form["SequenceNumber"] = sequence.ToString(CultureInfo.InvariantCulture);
+        form["Timestamp"] = at.ToString("ddd, dd MMM yyyy HH:mm:ss +0000", CultureInfo.InvariantCulture);
+        form["CallbackSource"] = "call-progress-events";
+        if (duration is not null)
+        {
+            form["CallDuration"] = duration.Value.ToString(CultureInfo.InvariantCulture);
+            form["Duration"] = ((duration.Value + 59) / 60).ToString(CultureInfo.InvariantCulture);
+        }
+        return form;
+    }
+
+    private Dictionary<string, string> RecordingForm(SimulatedCall call, string recordingSid, string status, int duration) => new()
+    {
+        ["AccountSid"] = options.AccountSid, ["CallSid"] = call.CallSid, ["RecordingSid"] = recordingSid,
+        ["RecordingUrl"] = $"https://api.twilio.com/2010-04-01/Accounts/{options.AccountSid}/Recordings/{recordingSid}",
+        ["RecordingStatus"] = status, ["RecordingDuration"] = duration.ToString(CultureInfo.InvariantCulture),
+        ["RecordingChannels"] = "1", ["RecordingSource"] = "RecordVerb",
+        ["RecordingStartTime"] = DateTimeOffset.UtcNow.ToString("ddd, dd MMM yyyy HH:mm:ss +0000", CultureInfo.InvariantCulture),
+    };
+
+    private Dictionary<string, string> TranscriptionForm(SimulatedCall call, string recordingSid) => new()
+    {
+        ["AccountSid"] = options.AccountSid, ["CallSid"] = call.CallSid, ["RecordingSid"] = recordingSid,
+        ["RecordingUrl"] = $"https://api.twilio.com/2010-04-01/Accounts/{options.AccountSid}/Recordings/{recordingSid}",
+        ["TranscriptionSid"] = "TR" + recordingSid[2..], ["TranscriptionStatus"] = "completed", ["TranscriptionType"] = "fast",
+        ["TranscriptionText"] = $"Hi, this is a simulated caller from {call.From}. Please call me back about my appointment, it's fairly urgent.",
+        ["TranscriptionUrl"] = $"https://api.twilio.com/2010-04-01/Accounts/{options.AccountSid}/Transcriptions/TR{recordingSid[2..]}",
+    };
+
+    private Task StepAsync(CancellationToken cancellationToken) =>
+        options.StepDelay > TimeSpan.Zero ? Task.Delay(options.StepDelay, cancellationToken) : Task.CompletedTask;
+
+    private bool Chance()
+    {
+        lock (_randomLock) return _random.NextDouble() < options.Chaos.Probability;
+    }
+
+    private double NextDouble()
+    {
+        lock (_randomLock) return _random.NextDouble();
+    }
+
+    private sealed class Counters
+    {
+        private int _requests, _retries;
+        public int Requests => _requests;
+        public int Retries => _retries;
+        public void AddRequest() => Interlocked.Increment(ref _requests);
+        public void AddRetry() => Interlocked.Increment(ref _retries);
+    }
+}
+
+public sealed class SimulatorException(string message) : Exception(message);

@@ -65,3 +65,26 @@ public class VoicemailCallbackTests(WebhookApiFixture api) : IClassFixture<Webho
         Assert.Equal("completed", await Seed.ScalarAsync<string>(api.Admin, "SELECT recording_status FROM voicemail_messages WHERE recording_sid = $1", recordingSid));
     }
 }
+
+public class CallbackBeforeIncomingCallTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
+{
+    [Fact]
+    public async Task Callbacks_that_beat_the_incoming_call_end_up_in_the_calls_workspace()
+    {
+        var workspace = await Seed.WorkspaceAsync(api.Admin);
+        var to = "+1415" + Random.Shared.Next(1000000, 9999999);
+        await Seed.PhoneNumberAsync(api.Admin, workspace, to);
+        var callSid = Seed.NewCallSid();
+        var recordingSid = TwilioForms.NewRecordingSid();
+
+        await api.Twilio.PostAsync("/api/aloha/webhooks/voicemail-transcribed", TwilioForms.Transcription(callSid, recordingSid, "Call me."));
+        await api.Twilio.PostAsync("/api/aloha/webhooks/voicemail-recorded", TwilioForms.Recording(callSid, recordingSid));
+        Assert.Null(await Seed.ScalarAsync<Guid?>(api.Admin, "SELECT workspace_id FROM voicemail_messages WHERE recording_sid = $1", recordingSid));
+
+        await api.Twilio.PostAsync("/api/aloha/webhooks/incoming-call", TwilioForms.IncomingCall(callSid, "+14155550100", to));
+
+        Assert.Equal(workspace, await Seed.ScalarAsync<Guid>(api.Admin, "SELECT workspace_id FROM voicemail_messages WHERE recording_sid = $1", recordingSid));
+        Assert.Equal(0L, await Seed.ScalarAsync<long>(api.Admin, "SELECT count(*) FROM call_events WHERE call_sid = $1 AND workspace_id IS DISTINCT FROM $2", callSid, workspace));
+        Assert.Equal(0L, await Seed.ScalarAsync<long>(api.Admin, "SELECT count(*) FROM jobs WHERE workspace_id IS NULL"));
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Ovrsee.Hosting;
+using Ovrsee.Simulator;
+using Ovrsee.Tests.Calls;
+using Ovrsee.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Ovrsee.Tests.EndToEnd;
+
+/// <summary>
+/// The whole system under Twilio's worst behaviour: 200 concurrent calls with every chaos option,
+/// 30% leaving voicemail, PostgreSQL restarted in the middle. Afterwards the calls API must show
+/// exactly the truth the simulator knows: no call lost, none duplicated, every status, duration,
+/// timeline and voicemail right.
+/// </summary>
+public class ChaosTests(ITestOutputHelper output)
+{
+    private const int Calls = 200;
+    private const int VoicemailCalls = 60;
+    private const string Number = "+15005550006";
+
+    [Fact]
+    public async Task Two_hundred_chaotic_calls_through_a_database_restart_end_exactly_true()
+    {
+        await using var system = await OvrseeSystem.StartAsync(new OvrseeSystemOptions
+        {
+            StateDirectory = TestPostgres.NewRootDirectory("chaos"),
+            PostgresPort = 0, WebhookApiPort = 0, ProvisioningPort = 0,
+            EphemeralDatabase = true,
+            ServiceSettings = new Dictionary<string, string?>
+            {
+                ["Twilio__AuthToken"] = TestServiceEnvironment.AuthToken,
+                ["Auth__JwtSecret"] = TestServiceEnvironment.JwtSecret,
+                ["Webhooks__Spool__Directory"] = TestPostgres.NewRootDirectory("chaos-spool"),
+                ["RateLimiting__Webhooks__PermitsPerSecond"] = "100000",
+                ["RateLimiting__Webhooks__Burst"] = "100000",
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+        });
+        var admin = system.Postgres!.AdminConnectionString(OvrseeSystem.DatabaseName);
+        var workspace = await Seed.WorkspaceAsync(admin);
+        var user = Guid.NewGuid();
+        await Seed.MemberAsync(admin, workspace, user);
+        await Seed.PhoneNumberAsync(admin, workspace, Number);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var simulator = new TwilioSimulator(http, new SimulatorOptions
+        {
+            TargetBaseUrl = system.WebhookApi.HttpEndpoint,
+            AuthToken = TestServiceEnvironment.AuthToken,
+            Chaos = ChaosOptions.All,
+            Seed = 20261125,
+        });
+        var random = new Random(7);
+        var calls = Enumerable.Range(0, Calls).Select(i => SimulatedCall.Random(Number, i < VoicemailCalls, random)).OrderBy(_ => random.Next()).ToList();
+
+        var placing = Task.WhenAll(calls.Select(call => simulator.PlaceCallAsync(call)));
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+        await system.Postgres.StopAsync();
+        output.WriteLine("PostgreSQL stopped");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await system.Postgres.RestartAsync();
+        output.WriteLine("PostgreSQL back");
+        var outcomes = await placing;
+        output.WriteLine($"requests: {outcomes.Sum(o => o.RequestsSent)}, retries: {outcomes.Sum(o => o.Retries)}");
+
+        // Spooled callbacks drain in the background: wait until the API shows every final status.
+        using var api = new HttpClient { BaseAddress = system.WebhookApi.HttpEndpoint };
+        var token = CallsApiClient.TokenFor(user);
+        List<JsonElement> listed = [];
+        for (var attempt = 0; attempt < 120; attempt++)
+        {
+            var page = await CallsApiClient.JsonAsync(await CallsApiClient.GetAsync(api, "/api/aloha/calls?limit=200", token));
+            listed = page.GetProperty("items").EnumerateArray().ToList();
+            if (listed.Count >= Calls && listed.All(c => c.GetProperty("status").GetString() == "completed")
+                && listed.Count(c => c.GetProperty("hasVoicemail").GetBoolean()) >= VoicemailCalls)
+            {
+                break;
+            }
+            await Task.Delay(500);
+        }
+
+        Assert.Equal(Calls, listed.Count);
+        var bySid = listed.ToDictionary(c => c.GetProperty("callSid").GetString()!);
+        Assert.Equal(calls.Select(c => c.CallSid).Order(), bySid.Keys.Order());
+        foreach (var outcome in outcomes)
+        {
+            var call = bySid[outcome.Call.CallSid];
+            Assert.Equal("completed", call.GetProperty("status").GetString());
+            Assert.Equal(outcome.DurationSeconds, call.GetProperty("durationSeconds").GetInt32());
+            Assert.Equal(outcome.Call.From, call.GetProperty("from").GetString());
+            Assert.Equal(outcome.Call.LeavesVoicemail, call.GetProperty("hasVoicemail").GetBoolean());
+        }
+
+        // Timelines: every callback exactly once, whatever was duplicated, retried or spooled.
+        foreach (var outcome in outcomes.Where((_, i) => i % 5 == 0))
+        {
+            var id = bySid[outcome.Call.CallSid].GetProperty("id").GetGuid();
+            var detail = await CallsApiClient.JsonAsync(await CallsApiClient.GetAsync(api, $"/api/aloha/calls/{id}", token));
+            var kinds = detail.GetProperty("timeline").EnumerateArray()
+                .Select(e => e.GetProperty("kind").GetString() + "/" + (e.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : ""))
+                .Order(StringComparer.Ordinal).ToList();
+            List<string> expected = ["incoming-call/ringing", "status/completed", "status/in-progress", "status/initiated", "status/ringing",
+                outcome.Call.LeavesVoicemail ? "voicemail-recorded/completed" : "voicemail-recorded/absent"];
+            if (outcome.Call.LeavesVoicemail)
+            {
+                expected.Add("voicemail-transcribed/completed");
+            }
+            Assert.Equal(expected.Order(StringComparer.Ordinal), kinds);
+            var voicemail = detail.GetProperty("voicemail");
+            Assert.Equal(outcome.RecordingSid is not null, voicemail.ValueKind == JsonValueKind.Object && voicemail.GetProperty("recordingStatus").GetString() == "completed");
+        }
+
+        Assert.Equal(VoicemailCalls, (int)await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM voicemail_messages WHERE recording_status = 'completed'"));
+        Assert.Equal(VoicemailCalls, (int)await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM jobs WHERE kind = 'voicemail.fetch-recording'"));
+        Assert.Equal(Calls, (int)await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM call_logs"));
+    }
+}

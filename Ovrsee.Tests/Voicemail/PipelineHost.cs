@@ -136,6 +136,13 @@ public static class VoicemailSeed
         return recorded;
     }
 
+    public static async Task RecordedAgainAsync(TestDatabase database, Recorded voicemail, string recordingUrl)
+    {
+        var form = TwilioForms.Recording(voicemail.CallSid, voicemail.RecordingSid);
+        form["RecordingUrl"] = recordingUrl;
+        await RecorderFor(database).RecordAsync(new TwilioCallback(CallbackKind.VoicemailRecorded, form, DateTimeOffset.UtcNow), default);
+    }
+
     public static async Task TranscribedByTwilioAsync(TestDatabase database, Recorded voicemail, string text)
     {
         await RecorderFor(database).RecordAsync(

@@ -207,4 +207,21 @@ public class VoicemailPipelineTests
         Assert.Equal("not_applicable", await Stored.VoicemailAsync(database, "summary_status", voicemail.Id));
         Assert.Equal(0L, await Seed.ScalarAsync<long>(database.AdminConnectionString, "SELECT count(*) FROM jobs WHERE kind = $1", VoicemailJobs.Transcribe));
     }
+
+    [Fact]
+    public async Task A_recording_callback_replayed_after_the_pipeline_finished_leaves_its_outcome_alone()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        await using var recordings = await RecordingDouble.StartAsync();
+        await using var runner = await PipelineHost.StartAsync(PipelineHost.Settings(database));
+        var voicemail = await VoicemailSeed.RecordedAsync(database, recordings.RecordingUrl);
+        Assert.True(await Eventually.TrueAsync(async () => await Stored.JobStateAsync(database, VoicemailJobs.Summarize, voicemail.Id) == "succeeded"));
+
+        // Twilio retries the callback (or the spool replays it) after everything is done.
+        await VoicemailSeed.RecordedAgainAsync(database, voicemail, recordings.RecordingUrl(voicemail.RecordingSid));
+
+        Assert.Equal("not_applicable", await Stored.VoicemailAsync(database, "transcript_status", voicemail.Id));
+        Assert.Equal("not_applicable", await Stored.VoicemailAsync(database, "summary_status", voicemail.Id));
+        Assert.Equal(2L, await Seed.ScalarAsync<long>(database.AdminConnectionString, "SELECT count(*) FROM jobs WHERE payload->>'voicemailId' = $1", voicemail.Id.ToString()));
+    }
 }

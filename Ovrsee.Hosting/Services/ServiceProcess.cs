@@ -131,6 +131,19 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL, no shutdown: what a crash or an evicted container looks like to everyone else.</summary>
+    public async Task KillAsync()
+    {
+        var process = _process;
+        _stopRequested = true;
+        if (process is null || process.HasExited)
+        {
+            return;
+        }
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

@@ -183,8 +183,10 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
                 -- completed is final; anything else may still become completed.
                 recording_status           = CASE WHEN v.recording_status = 'completed' THEN v.recording_status ELSE EXCLUDED.recording_status END,
                 recording_duration_seconds = coalesce(v.recording_duration_seconds, EXCLUDED.recording_duration_seconds),
-                transcript_status          = CASE WHEN v.transcript_status IN ('completed', 'processing') THEN v.transcript_status ELSE EXCLUDED.transcript_status END,
-                summary_status             = CASE WHEN v.summary_status IN ('completed', 'processing') THEN v.summary_status ELSE EXCLUDED.summary_status END,
+                -- Once the recording is completed its job chain owns these (and may have closed them
+                -- as failed or not_applicable); a replayed callback enqueues no new jobs to reopen them.
+                transcript_status          = CASE WHEN v.recording_status = 'completed' OR v.transcript_status IN ('completed', 'processing') THEN v.transcript_status ELSE EXCLUDED.transcript_status END,
+                summary_status             = CASE WHEN v.recording_status = 'completed' OR v.summary_status IN ('completed', 'processing') THEN v.summary_status ELSE EXCLUDED.summary_status END,
                 updated_at                 = now()
             RETURNING v.id, v.workspace_id, v.recording_status
         ),

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Ovrsee.Twilio;
+using Ovrsee.WebhookApi.Infrastructure.Jobs;
+using Ovrsee.WebhookApi.Infrastructure.Recordings;
+using Ovrsee.WebhookApi.Voicemail;
+
+namespace Ovrsee.WebhookApi.Extensions;
+
+public static class VoicemailPipelineExtensions
+{
+    /// <summary>
+    /// The job runner and the voicemail pipeline on it: fetch the recording, transcribe, summarise.
+    /// Expects <c>VoicemailOptions</c> to be bound (AddApplicationServices does) and an NpgsqlDataSource.
+    /// </summary>
+    public static IHostApplicationBuilder AddVoicemailPipeline(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobsOptions>, JobsOptionsValidator>());
+        services.AddOptions<JobsOptions>().Bind(configuration.GetSection(JobsOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<JobStore>();
+        services.AddHostedService<JobRunner>();
+
+        services.AddOptions<RecordingsOptions>().Bind(configuration.GetSection(RecordingsOptions.SectionName));
+        services.AddSingleton<IRecordingStorage, LocalFileRecordingStorage>();
+        services.AddTwilioOptions(configuration);
+        services.AddHttpClient<TwilioRecordingClient>();
+
+        services.AddOptions<VoicemailPipelineOptions>().Bind(configuration.GetSection(VoicemailPipelineOptions.SectionName));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiEndpointOptions>, AiEndpointOptionsValidator>());
+        foreach (var name in new[] { AiEndpointOptions.SpeechToText, AiEndpointOptions.Chat })
+        {
+            services.AddOptions<AiEndpointOptions>(name).Bind(configuration.GetSection(AiEndpointOptions.SectionFor(name))).ValidateOnStart();
+        }
+        services.AddSingleton<VoicemailAiClients>();
+        services.AddSingleton<VoicemailSummarizer>();
+        services.AddSingleton<VoicemailStore>();
+
+        // Scoped: the runner resolves handlers in a scope per job.
+        services.AddScoped<IJobHandler, FetchRecordingJob>();
+        services.AddScoped<IJobHandler, TranscribeVoicemailJob>();
+        services.AddScoped<IJobHandler, SummarizeVoicemailJob>();
+        return builder;
+    }
+}

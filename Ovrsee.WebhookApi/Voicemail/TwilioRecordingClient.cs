@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Ovrsee.Twilio;
+using Ovrsee.WebhookApi.Infrastructure.Jobs;
+using Ovrsee.WebhookApi.Infrastructure.Recordings;
+
+namespace Ovrsee.WebhookApi.Voicemail;
+
+public sealed record DownloadedRecording(string ContentType, byte[] Audio);
+
+/// <summary>
+/// Downloads recording audio from the RecordingUrl Twilio sent us, authenticated with the
+/// account's credentials. The URL arrives in a webhook, so before any credentials go out its
+/// host is checked against api.twilio.com and Recordings:AllowedHosts. Typed HttpClient: the
+/// service defaults add the standard resilience handler (retries, timeouts, circuit breaker).
+/// </summary>
+public sealed class TwilioRecordingClient(HttpClient http, IOptionsMonitor<TwilioOptions> twilio, IOptionsMonitor<RecordingsOptions> recordings)
+{
+    public async Task<DownloadedRecording> DownloadAsync(string recordingUrl, CancellationToken cancellationToken)
+    {
+        var uri = MediaUri(recordingUrl);
+        if (!IsAllowed(uri, recordings.CurrentValue))
+        {
+            throw new PermanentJobException(
+                $"Refusing to fetch {uri.Scheme}://{uri.Authority}: recordings are fetched with Twilio credentials only from https://{RecordingsOptions.TwilioApiHost} " +
+                "or a host in Recordings:AllowedHosts (https unless loopback).");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        // The handler drops this header if Twilio redirects (to its media CDN), so it never
+        // leaves the allowed host.
+        request.Headers.Authorization = BasicCredentials(twilio.CurrentValue);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("audio/wav"));
+
+        // Buffered: a voicemail is a few MB at most, and the client's timeouts then cover the body too.
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var message = $"GET {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}.";
+            // 4xx other than timeouts and throttling will not change on retry (a deleted recording,
+            // wrong credentials): dead at once, with the reason kept in jobs.last_error.
+            if ((int)response.StatusCode is >= 400 and < 500
+                && response.StatusCode is not (HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests))
+            {
+                throw new PermanentJobException(message);
+            }
+            throw new HttpRequestException(message, null, response.StatusCode);
+        }
+
+        var audio = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (audio.Length == 0)
+        {
+            throw new HttpRequestException($"GET {uri} answered with no audio.");
+        }
+        return new DownloadedRecording(response.Content.Headers.ContentType?.MediaType ?? "audio/wav", audio);
+    }
+
+    /// <summary>Twilio serves a recording's audio at its RecordingUrl plus .wav (or .mp3).</summary>
+    public static Uri MediaUri(string recordingUrl)
+    {
+        if (!Uri.TryCreate(recordingUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new PermanentJobException($"'{recordingUrl}' is not an http(s) recording URL.");
+        }
+        if (uri.AbsolutePath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase) || uri.AbsolutePath.EndsWith(".mp3", StringComparison.OrdinalIgnoreCase))
+        {
+            return uri;
+        }
+        return new UriBuilder(uri) { Path = uri.AbsolutePath + ".wav" }.Uri;
+    }
+
+    public static bool IsAllowed(Uri uri, RecordingsOptions options)
+    {
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            return false;
+        }
+        if (string.Equals(uri.IdnHost, RecordingsOptions.TwilioApiHost, StringComparison.OrdinalIgnoreCase))
+        {
+            return uri.Scheme == Uri.UriSchemeHttps;
+        }
+        var configured = options.AllowedHosts.Any(host => string.Equals(host.Trim(), uri.IdnHost, StringComparison.OrdinalIgnoreCase));
+        // Credentials in clear text only to this machine (a test double), never over a network.
+        return configured && (uri.Scheme == Uri.UriSchemeHttps || uri.IsLoopback);
+    }
+
+    private static AuthenticationHeaderValue BasicCredentials(TwilioOptions options)
+    {
+        var (user, password) = !string.IsNullOrWhiteSpace(options.ApiKey) && !string.IsNullOrWhiteSpace(options.ApiSecret)
+            ? (options.ApiKey, options.ApiSecret)
+            : (options.AccountSid, options.AuthToken);
+        if (string.IsNullOrWhiteSpace(user) || string.IsNullOrWhiteSpace(password))
+        {
+            throw new PermanentJobException("Twilio credentials are not configured (Twilio:AccountSid and Twilio:AuthToken, or Twilio:ApiKey and Twilio:ApiSecret).");
+        }
+        return new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+    }
+}

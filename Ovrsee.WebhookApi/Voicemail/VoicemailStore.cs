@@ -1,0 +1,184 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Ovrsee.WebhookApi.Voicemail;
+
+public sealed record VoicemailRecord(
+    Guid Id,
+    Guid? WorkspaceId,
+    string RecordingSid,
+    string? RecordingUrl,
+    string? StoragePath,
+    string? Transcript,
+    string TranscriptStatus,
+    string SummaryStatus,
+    DateTimeOffset CreatedAt,
+    string? CallerNumber);
+
+/// <summary>
+/// The pipeline's reads and writes on voicemail_messages, call_events and jobs. The job runner
+/// is a system path (it serves every workspace), hence SystemPath. Each write is one statement:
+/// the voicemail's new state, its timeline event and the next job commit together, and each is
+/// written so that running it again changes nothing (first result wins, ON CONFLICT DO NOTHING).
+/// </summary>
+public sealed class VoicemailStore(NpgsqlDataSource dataSource)
+{
+    private const string GetSql = """
+        SELECT v.id, v.workspace_id, v.recording_sid, v.recording_url, v.storage_path, v.transcript,
+               v.transcript_status, v.summary_status, v.created_at, c.from_number
+        FROM voicemail_messages v JOIN call_logs c ON c.id = v.call_log_id
+        WHERE v.id = $1
+        """;
+
+    public async Task<VoicemailRecord?> GetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection, GetSql, Id(id));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new VoicemailRecord(
+            reader.GetGuid(0),
+            reader.IsDBNull(1) ? null : reader.GetGuid(1),
+            reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.GetString(6),
+            reader.GetString(7),
+            reader.GetFieldValue<DateTimeOffset>(8),
+            reader.IsDBNull(9) ? null : reader.GetString(9));
+    }
+
+    // The timeline event for a milestone; its dedupe key (the RecordingSid) makes it once-only.
+    private static string Event(string source, string kind, string status, string payload) => $"""
+        INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, occurred_at, dedupe_key, payload)
+        SELECT call_log_id, workspace_id, call_sid, '{kind}', '{status}', now(), recording_sid, {payload}
+        FROM {source}
+        ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
+        """;
+
+    // The next job of the chain, carrying the voicemail id like every job of a voicemail.
+    private static string NextJob(string source, string kindParameter) => $"""
+        INSERT INTO jobs (workspace_id, kind, dedupe_key, payload)
+        SELECT workspace_id, {kindParameter}, id::text, jsonb_build_object('{VoicemailJobs.PayloadKey}', id)
+        FROM {source} WHERE {kindParameter} IS NOT NULL
+        ON CONFLICT (kind, dedupe_key) DO NOTHING
+        """;
+
+    private const string VoicemailColumns = "id, workspace_id, call_log_id, call_sid, recording_sid";
+
+    private static readonly string DownloadedSql = $"""
+        WITH vm AS (
+            UPDATE voicemail_messages SET storage_path = $2, updated_at = now()
+            WHERE id = $1
+            RETURNING {VoicemailColumns}
+        ),
+        event AS (
+            {Event("vm", "voicemail-downloaded", "completed", "jsonb_build_object('voicemailId', id, 'storagePath', $2::text)")}
+        )
+        {NextJob("vm", "$3::text")}
+        """;
+
+    /// <summary>The audio is stored: remember where, add the timeline event, enqueue <paramref name="nextKind"/>.</summary>
+    public Task RecordDownloadedAsync(Guid id, string storagePath, string? nextKind, CancellationToken cancellationToken) =>
+        ExecuteAsync(DownloadedSql, cancellationToken, Id(id), Text(storagePath), Text(nextKind));
+
+    private static readonly string TranscribedSql = $"""
+        WITH stored AS (
+            UPDATE voicemail_messages SET transcript = $2, transcript_status = 'completed', transcript_error = NULL, updated_at = now()
+            WHERE id = $1 AND transcript_status <> 'completed'
+            RETURNING {VoicemailColumns}
+        ),
+        vm AS (SELECT {VoicemailColumns} FROM voicemail_messages WHERE id = $1),
+        event AS (
+            {Event("stored", "voicemail-transcript", "completed",
+                "jsonb_build_object('voicemailId', id, 'source', 'speech-to-text', 'model', $3::text, 'characters', length($2))")}
+        )
+        {NextJob("vm", "$4::text")}
+        """;
+
+    /// <summary>
+    /// Stores our transcript unless one is already there (a re-run, or Twilio's arrived first):
+    /// one transcript, one event. The summary job is enqueued either way.
+    /// </summary>
+    public Task RecordTranscriptAsync(Guid id, string transcript, string? model, CancellationToken cancellationToken) =>
+        ExecuteAsync(TranscribedSql, cancellationToken, Id(id), Text(transcript), Text(model), Text(VoicemailJobs.Summarize));
+
+    /// <summary>The work of a step was already done; make sure the chain continues.</summary>
+    public Task EnqueueAsync(Guid id, string kind, CancellationToken cancellationToken) =>
+        ExecuteAsync($"""
+            WITH vm AS (SELECT {VoicemailColumns} FROM voicemail_messages WHERE id = $1)
+            {NextJob("vm", "$2::text")}
+            """, cancellationToken, Id(id), Text(kind));
+
+    private static readonly string SummarizedSql = $"""
+        WITH stored AS (
+            UPDATE voicemail_messages SET summary = $2, summary_status = 'completed', summary_error = NULL, updated_at = now()
+            WHERE id = $1 AND summary_status <> 'completed'
+            RETURNING {VoicemailColumns}
+        )
+        {Event("stored", "voicemail-summary", "completed", "jsonb_build_object('voicemailId', id, 'source', $2::jsonb->'source', 'urgency', $2::jsonb->'urgency')")}
+        """;
+
+    /// <summary>Stores the summary unless one is already there: one summary, one event.</summary>
+    public Task RecordSummaryAsync(Guid id, string summaryJson, CancellationToken cancellationToken) =>
+        ExecuteAsync(SummarizedSql, cancellationToken, Id(id), new NpgsqlParameter { Value = summaryJson, NpgsqlDbType = NpgsqlDbType.Jsonb });
+
+    private static readonly string NoSummarySql = $"""
+        WITH stored AS (
+            UPDATE voicemail_messages SET
+                summary_status    = 'not_applicable',
+                summary_error     = $2,
+                transcript_status = CASE WHEN transcript_status IN ('pending', 'processing') THEN coalesce($3, transcript_status) ELSE transcript_status END,
+                transcript_error  = CASE WHEN transcript_status IN ('pending', 'processing') AND $3 IS NOT NULL THEN $4 ELSE transcript_error END,
+                updated_at        = now()
+            WHERE id = $1 AND summary_status <> 'completed'
+            RETURNING {VoicemailColumns}
+        )
+        {Event("stored", "voicemail-summary", "not_applicable", "jsonb_build_object('voicemailId', id, 'reason', $2::text)")}
+        """;
+
+    /// <summary>
+    /// There is nothing to summarise. A transcript still pending is closed as
+    /// <paramref name="transcriptStatus"/> (failed when it never came, not_applicable when transcription is off).
+    /// </summary>
+    public Task RecordNoSummaryAsync(Guid id, string reason, string? transcriptStatus, string? transcriptError, CancellationToken cancellationToken) =>
+        ExecuteAsync(NoSummarySql, cancellationToken, Id(id), Text(reason), Text(transcriptStatus), Text(transcriptError));
+
+    /// <summary>A step died for good: say so on the voicemail, in the runner's transaction.</summary>
+    public static async Task RecordFailureAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id,
+        string? transcriptError, string? summaryStatus, string? summaryError, string? nextKind, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            WITH vm AS (
+                UPDATE voicemail_messages SET
+                    transcript_status = CASE WHEN $2::text IS NOT NULL AND transcript_status <> 'completed' THEN 'failed' ELSE transcript_status END,
+                    transcript_error  = CASE WHEN $2::text IS NOT NULL AND transcript_status <> 'completed' THEN $2 ELSE transcript_error END,
+                    summary_status    = CASE WHEN $3::text IS NOT NULL AND summary_status <> 'completed' THEN $3 ELSE summary_status END,
+                    summary_error     = CASE WHEN $3::text IS NOT NULL AND summary_status <> 'completed' THEN $4 ELSE summary_error END,
+                    updated_at        = now()
+                WHERE id = $1
+                RETURNING {VoicemailColumns}
+            )
+            {NextJob("vm", "$5::text")}
+            """, connection, transaction)
+        {
+            Parameters = { Id(id), Text(transcriptError), Text(summaryStatus), Text(summaryError), Text(nextKind) },
+        };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection, sql, parameters);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static NpgsqlParameter Id(Guid id) => new() { Value = id, NpgsqlDbType = NpgsqlDbType.Uuid };
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+}

@@ -115,10 +115,10 @@ public static class CallLogReader
         }
 
         await reader.NextResultAsync(cancellationToken);
-        Voicemail? voicemail = null;
+        VoicemailDetail? voicemail = null;
         if (await reader.ReadAsync(cancellationToken))
         {
-            voicemail = new Voicemail(
+            voicemail = new VoicemailDetail(
                 reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt32(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
                 reader.IsDBNull(7) ? null : ParseJson(reader.GetString(7)), reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9),

@@ -23,7 +23,7 @@ public sealed record CallEvent(string Kind, string? Status, int? SequenceNumber,
 
 public sealed record VoicemailJob(string Kind, string State, int Attempts, int MaxAttempts, string? LastError, DateTime RunAfter, DateTime UpdatedAt);
 
-public sealed record Voicemail(
+public sealed record VoicemailDetail(
     Guid Id,
     string RecordingSid,
     string RecordingStatus,
@@ -38,4 +38,4 @@ public sealed record Voicemail(
     IReadOnlyList<VoicemailJob> Jobs,
     DateTime CreatedAt);
 
-public sealed record CallDetail(CallListItem Call, IReadOnlyList<CallEvent> Timeline, Voicemail? Voicemail);
+public sealed record CallDetail(CallListItem Call, IReadOnlyList<CallEvent> Timeline, VoicemailDetail? Voicemail);

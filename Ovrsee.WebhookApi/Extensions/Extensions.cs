@@ -26,6 +26,7 @@ public static class Extensions
         builder.Services.AddSingleton<WebhookRecorder>();
         builder.Services.AddSingleton<CallAnswers>();
         builder.Services.AddHostedService<WebhookSpoolReplayer>();
+        builder.AddAlohaStream();
 
         builder.AddForwardedHeadersFromTrustedProxies();
         builder.AddWebhookRateLimiting();

@@ -16,10 +16,12 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseWebSockets();
 
 app.MapDefaultEndpoints();
 app.MapDefaultOpenApi();
 app.MapTwilioWebhooksApi();
 app.MapCallsApi();
+app.MapAlohaStreamApi();
 
 app.Run();

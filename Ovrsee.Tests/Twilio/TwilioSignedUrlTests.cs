@@ -45,4 +45,15 @@ public class TwilioSignedUrlTests
         Assert.Equal(
             "http://localhost/hook?Body=It's+amazing&x=%2B1%20",
             TwilioSignedUrl.FromRequest(Request("http", "localhost", "", "/hook", "?Body=It's+amazing&x=%2B1%20"), new WebhookOptions()));
+
+    [Theory]
+    [InlineData(null, "https", "ovrsee.example.com", "wss://ovrsee.example.com/api/aloha/stream")]
+    [InlineData(null, "http", "127.0.0.1:5180", "ws://127.0.0.1:5180/api/aloha/stream")]
+    [InlineData("https://example.ngrok.app/", "http", "127.0.0.1:5180", "wss://example.ngrok.app/api/aloha/stream")]
+    public void A_websocket_upgrade_is_signed_with_the_ws_scheme_twilio_dialled(string? publicBaseUrl, string scheme, string host, string expected) =>
+        Assert.Equal(
+            expected,
+            TwilioSignedUrl.FromWebSocketRequest(
+                Request(scheme, host, "", "/api/aloha/stream", ""),
+                new WebhookOptions { PublicBaseUrl = publicBaseUrl }));
 }

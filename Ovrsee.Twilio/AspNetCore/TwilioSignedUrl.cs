@@ -31,4 +31,18 @@ public static class TwilioSignedUrl
 
         return string.Concat(request.Scheme, "://", request.Host.ToUriComponent(), pathBase + path, query);
     }
+
+    /// <summary>
+    /// The URL Twilio signed when it opened a Media Streams WebSocket to us: the wss:// (or ws://)
+    /// URL from the TwiML, i.e. <see cref="FromRequest"/> with https→wss and http→ws. ASP.NET Core
+    /// reports the upgrade request's scheme as http(s), and a PublicBaseUrl is an https origin;
+    /// Twilio signs the URL it dialled.
+    /// </summary>
+    public static string FromWebSocketRequest(HttpRequest request, WebhookOptions options)
+    {
+        var url = FromRequest(request, options);
+        return url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? string.Concat("wss://", url.AsSpan("https://".Length))
+            : url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? string.Concat("ws://", url.AsSpan("http://".Length))
+            : url;
+    }
 }

@@ -27,6 +27,7 @@ public static class Extensions
         builder.Services.AddSingleton<CallAnswers>();
         builder.Services.AddHostedService<WebhookSpoolReplayer>();
         builder.AddVoicemailPipeline();
+        builder.AddAlohaStream();
 
         builder.AddForwardedHeadersFromTrustedProxies();
         builder.AddWebhookRateLimiting();

@@ -73,56 +73,70 @@ public sealed partial class TwilioRestClient(
     /// another attempt; if it is there, that attempt did buy it and it is returned.
     /// </summary>
     /// <param name="checkAccountFirst">An earlier attempt may have bought it (recovering a purchase after a crash): look before buying.</param>
-    /// <exception cref="TwilioApiException">Twilio refused (not available, invalid, rate limited…): nothing was bought.</exception>
-    /// <exception cref="TwilioPurchaseUnconfirmedException">No attempt was confirmed and the number is not (yet) on the account.</exception>
+    /// <exception cref="TwilioApiException">Twilio refused before anything could have been bought (not available, invalid, rate limited…).</exception>
+    /// <exception cref="TwilioPurchaseUnconfirmedException">
+    /// A create was sent whose outcome is unknown and the number is not on the account (yet). Every
+    /// failure after a lost answer ends here, whatever it is, because the number may still be ours.
+    /// </exception>
     public async Task<PurchasedPhoneNumber> PurchaseIncomingPhoneNumberAsync(
         string phoneNumber, IncomingPhoneNumberSettings settings, bool checkAccountFirst, CancellationToken cancellationToken)
     {
         var options = resilienceOptions.CurrentValue;
         Exception? ambiguous = null;
-        for (var attempt = 1; attempt <= options.PurchaseAttempts; attempt++)
+        var createsSent = 0;
+        try
         {
-            if (attempt > 1)
+            for (var attempt = 1; attempt <= options.PurchaseAttempts; attempt++)
             {
-                await Task.Delay(Backoff(options.PurchaseRetryDelay, attempt - 1), time, cancellationToken);
-            }
-            if ((attempt > 1 || checkAccountFirst) && await FindIncomingPhoneNumberAsync(phoneNumber, cancellationToken) is { } owned)
-            {
-                LogFoundOnAccount(logger, PhoneNumberMask.Mask(phoneNumber), owned.Sid, attempt - 1);
-                return new PurchasedPhoneNumber(owned, FoundOnAccount: true, CreateAttempts: attempt - 1);
+                if (attempt > 1)
+                {
+                    await Task.Delay(Backoff(options.PurchaseRetryDelay, attempt - 1), time, cancellationToken);
+                }
+                if ((attempt > 1 || checkAccountFirst) && await FindIncomingPhoneNumberAsync(phoneNumber, cancellationToken) is { } owned)
+                {
+                    LogFoundOnAccount(logger, PhoneNumberMask.Mask(phoneNumber), owned.Sid, createsSent);
+                    return new PurchasedPhoneNumber(owned, FoundOnAccount: true, createsSent);
+                }
+
+                try
+                {
+                    createsSent++;
+                    var created = await CreateIncomingPhoneNumberAsync(phoneNumber, settings, cancellationToken);
+                    return new PurchasedPhoneNumber(created, FoundOnAccount: false, createsSent);
+                }
+                catch (Exception ex) when (IsAmbiguous(ex, cancellationToken))
+                {
+                    ambiguous = ex;
+                    LogAmbiguousPurchase(logger, PhoneNumberMask.Mask(phoneNumber), attempt, options.PurchaseAttempts, ex.GetType().Name, ex.Message);
+                }
             }
 
+            // The last attempt's answer was lost too; its purchase may have gone through.
+            if (await FindIncomingPhoneNumberAsync(phoneNumber, cancellationToken) is { } late)
+            {
+                LogFoundOnAccount(logger, PhoneNumberMask.Mask(phoneNumber), late.Sid, createsSent);
+                return new PurchasedPhoneNumber(late, FoundOnAccount: true, createsSent);
+            }
+            throw new TwilioPurchaseUnconfirmedException(phoneNumber, createsSent, ambiguous!);
+        }
+        catch (Exception ex) when (ambiguous is not null && ex is not TwilioPurchaseUnconfirmedException && !cancellationToken.IsCancellationRequested)
+        {
+            // After a lost answer nothing else is conclusive: "not available" may even mean "you
+            // bought it", and a failed lookup proves nothing. Look once more, else stay open.
             try
             {
-                var created = await CreateIncomingPhoneNumberAsync(phoneNumber, settings, cancellationToken);
-                return new PurchasedPhoneNumber(created, FoundOnAccount: false, CreateAttempts: attempt);
-            }
-            catch (Exception ex) when (IsAmbiguous(ex, cancellationToken))
-            {
-                ambiguous = ex;
-                LogAmbiguousPurchase(logger, PhoneNumberMask.Mask(phoneNumber), attempt, options.PurchaseAttempts, ex.GetType().Name, ex.Message);
-            }
-            catch (TwilioApiException refused) when (ambiguous is not null)
-            {
-                // After a lost answer, "not available" may mean "you already bought it": look
-                // before calling it a failure, and if it is not there, leave it unconfirmed so
-                // it is looked for again later rather than forgotten.
                 if (await FindIncomingPhoneNumberAsync(phoneNumber, cancellationToken) is { } ours)
                 {
-                    LogFoundOnAccount(logger, PhoneNumberMask.Mask(phoneNumber), ours.Sid, attempt);
-                    return new PurchasedPhoneNumber(ours, FoundOnAccount: true, CreateAttempts: attempt);
+                    LogFoundOnAccount(logger, PhoneNumberMask.Mask(phoneNumber), ours.Sid, createsSent);
+                    return new PurchasedPhoneNumber(ours, FoundOnAccount: true, createsSent);
                 }
-                throw new TwilioPurchaseUnconfirmedException(phoneNumber, attempt, refused);
             }
+            catch (Exception lookup) when (!cancellationToken.IsCancellationRequested && lookup is not OutOfMemoryException)
+            {
+                LogLookupFailed(logger, PhoneNumberMask.Mask(phoneNumber), lookup.GetType().Name, lookup.Message);
+            }
+            throw new TwilioPurchaseUnconfirmedException(phoneNumber, createsSent, ex);
         }
-
-        // The last attempt's answer was lost too; its purchase may have gone through.
-        if (await FindIncomingPhoneNumberAsync(phoneNumber, cancellationToken) is { } late)
-        {
-            LogFoundOnAccount(logger, PhoneNumberMask.Mask(phoneNumber), late.Sid, options.PurchaseAttempts);
-            return new PurchasedPhoneNumber(late, FoundOnAccount: true, CreateAttempts: options.PurchaseAttempts);
-        }
-        throw new TwilioPurchaseUnconfirmedException(phoneNumber, options.PurchaseAttempts, ambiguous!);
     }
 
     /// <summary>Points an existing number somewhere else. Idempotent, so the pipeline retries it.</summary>
@@ -253,6 +267,9 @@ public sealed partial class TwilioRestClient(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Purchase of {PhoneNumber}: attempt {Attempt}/{Attempts} lost its answer ({Failure}: {Detail}); checking the account before trying again")]
     private static partial void LogAmbiguousPurchase(ILogger logger, string phoneNumber, int attempt, int attempts, string failure, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Purchase of {PhoneNumber}: could not look it up on the account ({Failure}: {Detail}); it stays unconfirmed")]
+    private static partial void LogLookupFailed(ILogger logger, string phoneNumber, string failure, string detail);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Purchase of {PhoneNumber}: already on the account as {Sid} after {CreateAttempts} create attempt(s); not buying again")]
     private static partial void LogFoundOnAccount(ILogger logger, string phoneNumber, string sid, int createAttempts);

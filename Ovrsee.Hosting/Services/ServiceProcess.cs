@@ -131,6 +131,17 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the process at once (SIGKILL), as a crash would: no draining, no shutdown hooks.</summary>
+    public void Kill()
+    {
+        _stopRequested = true;
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

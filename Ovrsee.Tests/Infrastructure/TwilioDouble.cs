@@ -124,6 +124,11 @@ public sealed partial class TwilioDouble : IAsyncDisposable
         }
 
         var fault = TakeFault(request);
+        if (fault is TwilioFault.Slow slow)
+        {
+            await Task.Delay(slow.Delay, context.RequestAborted);
+            fault = null;
+        }
         if (fault is not null && !fault.ActFirst)
         {
             await ApplyAsync(context, fault);
@@ -398,4 +403,7 @@ public abstract record TwilioFault(bool ActFirst)
 
     /// <summary>Close the connection without an answer.</summary>
     public sealed record Drop(bool After = false) : TwilioFault(After);
+
+    /// <summary>Answer normally, after <paramref name="Delay"/>.</summary>
+    public sealed record Slow(TimeSpan Delay) : TwilioFault(false);
 }

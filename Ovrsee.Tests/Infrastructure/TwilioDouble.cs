@@ -110,6 +110,11 @@ public sealed partial class TwilioDouble : IAsyncDisposable
             await context.Response.WriteAsync("Healthy");
             return;
         }
+        if (!request.Path.StartsWith("/2010-04-01/", StringComparison.Ordinal))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
         if (_prism is not null && await ValidateAsync(request) is { } refusal)
         {
             context.Response.StatusCode = refusal.Status;

@@ -43,6 +43,8 @@ public static class TwilioRestServiceCollectionExtensions
 #pragma warning restore EXTEXP0001
         client.AddResilienceHandler(TwilioResiliencePipeline.Name, (pipeline, context) =>
         {
+            // A changed Twilio:Resilience section rebuilds the pipeline instead of needing a restart.
+            context.EnableReloads<TwilioResilienceOptions>();
             var options = context.ServiceProvider.GetRequiredService<IOptionsMonitor<TwilioResilienceOptions>>().CurrentValue;
             TwilioResiliencePipeline.Configure(pipeline, options, context.ServiceProvider.GetRequiredService<TimeProvider>());
         });

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Ovrsee.Provisioning.Model;
@@ -12,7 +13,17 @@ public sealed record PurchaseResult(int Status, string Json, bool Replayed = fal
 {
     public const string ReplayedHeader = "Idempotency-Replayed";
 
-    internal static readonly JsonSerializerOptions JsonOptions = JsonSerializerOptions.Web;
+    // As ASP.NET Core writes JSON (web defaults, relaxed escaping), so stored answers read the same as live ones.
+    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    // The "type" ASP.NET Core's problem details service gives these statuses (RFC 9110 sections).
+    private static readonly Dictionary<int, string> ProblemTypes = new()
+    {
+        [409] = "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+        [422] = "https://tools.ietf.org/html/rfc9110#section-15.5.21",
+        [502] = "https://tools.ietf.org/html/rfc9110#section-15.6.3",
+        [503] = "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+    };
 
     public bool IsProblem => Status >= 400;
 
@@ -21,8 +32,11 @@ public sealed record PurchaseResult(int Status, string Json, bool Replayed = fal
     public static PurchaseResult Problem(int status, string title, string detail, TimeSpan? retryAfter = null) =>
         FromProblem(new ProblemDetails { Status = status, Title = title, Detail = detail }, retryAfter);
 
-    public static PurchaseResult FromProblem(ProblemDetails problem, TimeSpan? retryAfter = null) =>
-        new(problem.Status ?? 500, JsonSerializer.Serialize(problem, JsonOptions), RetryAfter: retryAfter);
+    public static PurchaseResult FromProblem(ProblemDetails problem, TimeSpan? retryAfter = null)
+    {
+        problem.Type ??= ProblemTypes.GetValueOrDefault(problem.Status ?? 500);
+        return new(problem.Status ?? 500, JsonSerializer.Serialize(problem, JsonOptions), RetryAfter: retryAfter);
+    }
 
     public static PurchaseResult Replay(NumberPurchase purchase) =>
         new(purchase.ResponseStatus ?? 500, purchase.ResponseBody ?? "{}", Replayed: true);

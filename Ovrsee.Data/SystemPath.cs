@@ -22,4 +22,16 @@ public static class SystemPath
             BatchCommands = { new NpgsqlBatchCommand("SET LOCAL ROLE ovrsee_system"), statement },
         };
     }
+
+    /// <summary>
+    /// A transaction that runs as ovrsee_system, for the cross-tenant jobs that need several
+    /// statements in one transaction (Provisioning's purchase reconciler). SET LOCAL ends with it.
+    /// </summary>
+    public static async Task<NpgsqlTransaction> BeginTransactionAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SET LOCAL ROLE ovrsee_system", connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return transaction;
+    }
 }

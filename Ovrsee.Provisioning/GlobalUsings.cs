@@ -1,2 +1,3 @@
 global using Ovrsee.Data;
 global using Ovrsee.Provisioning.Extensions;
+global using Ovrsee.Provisioning.Apis;

@@ -10,6 +10,16 @@ if (await app.TryRunMigrateCommandAsync(args))
     return;
 }
 
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+
 app.MapDefaultEndpoints();
+app.MapDefaultOpenApi();
+app.MapTwilioNumbersApi();
+app.MapWebhookConfigurationApi();
+app.MapPhoneNumbersApi();
 
 app.Run();

@@ -21,6 +21,18 @@ public static class TwilioWebhookServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.AddTwilioOptions(configuration).RequireAuthToken();
+        services.AddTwilioWebhookOptions(configuration);
+        return services;
+    }
+
+    /// <summary>
+    /// <see cref="WebhookOptions"/> alone, from the <c>Webhooks</c> section with <c>NEXT_PUBLIC_APP_URL</c>
+    /// as the fallback public URL: for hosts that point Twilio at the webhooks rather than receive them.
+    /// </summary>
+    public static IServiceCollection AddTwilioWebhookOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
         services.AddSingleton<IOptionsChangeTokenSource<WebhookOptions>>(

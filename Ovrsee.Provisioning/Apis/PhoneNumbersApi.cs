@@ -1,0 +1,132 @@
+using System.Net;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Ovrsee.Auth;
+using Ovrsee.Provisioning.Infrastructure;
+using Ovrsee.Provisioning.Model;
+using Ovrsee.Twilio.Rest;
+
+namespace Ovrsee.Provisioning.Apis;
+
+/// <summary>A workspace's numbers: list (any member), change and release (owners and admins).</summary>
+public static class PhoneNumbersApi
+{
+    public static RouteGroupBuilder MapPhoneNumbersApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/telephony/phone-numbers").WithTags("Phone numbers");
+
+        api.MapGet("/", ListPhoneNumbers)
+            .RequireWorkspace()
+            .WithName("ListPhoneNumbers")
+            .WithSummary("The workspace's numbers, active first.");
+        api.MapPatch("/{id}", UpdatePhoneNumber)
+            .RequireWorkspace("owner", "admin")
+            .Accepts<UpdatePhoneNumberRequest>("application/json")
+            .WithName("UpdatePhoneNumber")
+            .WithSummary("Turns voicemail on or off and sets the number's label.");
+        api.MapDelete("/{id}", ReleasePhoneNumber)
+            .RequireWorkspace("owner", "admin")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithName("ReleasePhoneNumber")
+            .WithSummary("Releases the number in Twilio (it stops ringing and billing); its row stays, inactive, for call history.");
+        return api;
+    }
+
+    /// <param name="includeReleased">Also list released numbers (default false).</param>
+    public static async Task<Results<Ok<PhoneNumberList>, ValidationProblem>> ListPhoneNumbers(
+        HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken, string? includeReleased = null)
+    {
+        var includeAll = false;
+        if (includeReleased is not null && !bool.TryParse(includeReleased, out includeAll))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["includeReleased"] = ["Must be true or false."] });
+        }
+        await using var scope = await context.GetWorkspace().BeginScopeAsync(dataSource, cancellationToken);
+        return TypedResults.Ok(new PhoneNumberList(await PhoneNumberStore.ListAsync(scope, includeAll, cancellationToken)));
+    }
+
+    public static async Task<Results<Ok<PhoneNumberDto>, ValidationProblem, ProblemHttpResult>> UpdatePhoneNumber(
+        string id, HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var numberId = ParseId(id, errors);
+        var body = await RequestValidation.ReadObjectAsync(context.Request, errors, cancellationToken, "voicemailEnabled", "friendlyName");
+        bool? voicemail = null;
+        var nameSet = false;
+        string? name = null;
+        if (body is { } json)
+        {
+            voicemail = RequestValidation.OptionalBoolean(json, "voicemailEnabled", errors);
+            name = RequestValidation.FriendlyName(RequestValidation.OptionalString(json, "friendlyName", errors, out nameSet), "friendlyName", errors);
+            if (errors.Count == 0 && voicemail is null && !nameSet)
+            {
+                errors.Add("body", "Nothing to change: send voicemailEnabled and/or friendlyName.");
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Invalid change.");
+        }
+
+        await using var scope = await context.GetWorkspace().BeginScopeAsync(dataSource, cancellationToken);
+        if (await PhoneNumberStore.GetAsync(scope, numberId, forUpdate: true, cancellationToken) is not { } number)
+        {
+            return NotFound();
+        }
+        if (!number.IsActive)
+        {
+            return TypedResults.Problem(statusCode: 409, title: "Number released", detail: "This number was released and can no longer be changed.");
+        }
+        var updated = await PhoneNumberStore.UpdateAsync(scope, numberId, voicemail, nameSet, name, cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        return TypedResults.Ok(updated);
+    }
+
+    public static async Task<Results<Ok<PhoneNumberDto>, ValidationProblem, ProblemHttpResult>> ReleasePhoneNumber(
+        string id, HttpContext context, NpgsqlDataSource dataSource, TwilioRestClient twilio, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var numberId = ParseId(id, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Invalid number id.");
+        }
+
+        await using var scope = await context.GetWorkspace().BeginScopeAsync(dataSource, cancellationToken);
+        // Locked while Twilio releases it, so a concurrent change or second release waits.
+        if (await PhoneNumberStore.GetAsync(scope, numberId, forUpdate: true, cancellationToken) is not { } number)
+        {
+            return NotFound();
+        }
+        if (!number.IsActive)
+        {
+            // Released already: the same answer again.
+            return TypedResults.Ok(number);
+        }
+        if (await twilio.SidOfAsync(number, cancellationToken) is { } sid)
+        {
+            try
+            {
+                await twilio.DeleteIncomingPhoneNumberAsync(sid, cancellationToken);
+            }
+            catch (TwilioApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                // Gone from the account already (an earlier release whose answer we lost, or the console).
+            }
+        }
+        var released = await PhoneNumberStore.MarkReleasedAsync(scope, numberId, cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        return TypedResults.Ok(released);
+    }
+
+    internal static ProblemHttpResult NotFound() => TypedResults.Problem(statusCode: 404, title: "Number not found");
+
+    private static Guid ParseId(string id, RequestErrors errors)
+    {
+        if (!Guid.TryParse(id, out var parsed))
+        {
+            errors.Add("id", "Must be a phone number id (UUID).");
+        }
+        return parsed;
+    }
+}

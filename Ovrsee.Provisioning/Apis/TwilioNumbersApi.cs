@@ -1,0 +1,133 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Ovrsee.Auth;
+using Ovrsee.Provisioning.Infrastructure;
+using Ovrsee.Provisioning.Model;
+using Ovrsee.Twilio.Rest;
+
+namespace Ovrsee.Provisioning.Apis;
+
+/// <summary>Finding and buying Twilio numbers for the caller's workspace.</summary>
+public static partial class TwilioNumbersApi
+{
+    private const int DefaultLimit = 20;
+    private const int MaxLimit = 50;
+
+    public static RouteGroupBuilder MapTwilioNumbersApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/telephony/twilio").WithTags("Twilio numbers");
+
+        api.MapGet("/available-numbers", SearchAvailableNumbers)
+            .RequireWorkspace()
+            .WithName("SearchAvailableNumbers")
+            .WithSummary("Numbers Twilio offers that can take calls, by country, area code, pattern and type.");
+
+        api.MapPost("/purchase-number", PurchaseNumber)
+            .RequireWorkspace("owner", "admin")
+            .Accepts<PurchaseNumberRequest>("application/json")
+            .Produces<ProvisionedNumber>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithName("PurchaseNumber")
+            .WithSummary("Buys a number for the workspace and points its calls at Aloha. Send an Idempotency-Key to retry safely.");
+        return api;
+    }
+
+    /// <param name="country">ISO 3166-1 alpha-2 country code (default US).</param>
+    /// <param name="areaCode">Three-digit area code (US and Canada).</param>
+    /// <param name="contains">Digits or letters the number must contain; * matches any one character.</param>
+    /// <param name="type">local (default) or tollfree.</param>
+    /// <param name="limit">1-50 (default 20).</param>
+    public static async Task<Results<Ok<AvailableNumberList>, ValidationProblem>> SearchAvailableNumbers(
+        TwilioRestClient twilio, CancellationToken cancellationToken,
+        string? country = null, string? areaCode = null, string? contains = null, string? type = null, string? limit = null)
+    {
+        var errors = new RequestErrors();
+        var countryCode = string.IsNullOrWhiteSpace(country) ? "US" : country.Trim().ToUpperInvariant();
+        if (!CountryPattern().IsMatch(countryCode))
+        {
+            errors.Add("country", "Must be a two-letter ISO country code, e.g. US.");
+        }
+        int? area = null;
+        if (!string.IsNullOrWhiteSpace(areaCode))
+        {
+            if (!AreaCodePattern().IsMatch(areaCode))
+            {
+                errors.Add("areaCode", "Must be a three-digit area code, e.g. 415.");
+            }
+            else if (countryCode is not ("US" or "CA"))
+            {
+                errors.Add("areaCode", "Area codes apply to US and CA numbers only.");
+            }
+            else
+            {
+                area = int.Parse(areaCode);
+            }
+        }
+        if (!string.IsNullOrWhiteSpace(contains) && !ContainsPattern().IsMatch(contains))
+        {
+            errors.Add("contains", "Must be 1-16 digits or letters; * matches any one character.");
+        }
+        var numberType = (type ?? "local").Trim().ToLowerInvariant() switch
+        {
+            "local" => AvailablePhoneNumberType.Local,
+            "tollfree" => AvailablePhoneNumberType.TollFree,
+            _ => (AvailablePhoneNumberType?)null,
+        };
+        if (numberType is null)
+        {
+            errors.Add("type", "Must be local or tollfree.");
+        }
+        var pageSize = DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
+        {
+            errors.Add("limit", $"Must be a whole number from 1 to {MaxLimit}.");
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Invalid search.");
+        }
+
+        var found = await twilio.SearchAvailablePhoneNumbersAsync(
+            new AvailablePhoneNumberSearch(countryCode, numberType!.Value, area, string.IsNullOrWhiteSpace(contains) ? null : contains, pageSize),
+            cancellationToken);
+        var items = found
+            .Where(n => !string.IsNullOrEmpty(n.PhoneNumber))
+            .Select(n => new AvailableNumber(
+                n.PhoneNumber!, n.FriendlyName, n.Locality, n.Region, n.PostalCode, n.IsoCountry, n.AddressRequirements,
+                new NumberCapabilities(n.Capabilities?.Voice ?? false, n.Capabilities?.Sms ?? false, n.Capabilities?.Mms ?? false)))
+            .ToList();
+        return TypedResults.Ok(new AvailableNumberList(countryCode, numberType == AvailablePhoneNumberType.TollFree ? "tollfree" : "local", items));
+    }
+
+    public static async Task<IResult> PurchaseNumber(HttpContext context, NumberPurchaser purchaser, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var key = RequestValidation.IdempotencyKey(context.Request, errors);
+        var body = await RequestValidation.ReadObjectAsync(context.Request, errors, cancellationToken, "phoneNumber", "friendlyName");
+        string? phoneNumber = null, friendlyName = null;
+        if (body is { } json)
+        {
+            phoneNumber = RequestValidation.PhoneNumber(json, "phoneNumber", errors);
+            friendlyName = RequestValidation.FriendlyName(RequestValidation.OptionalString(json, "friendlyName", errors, out _), "friendlyName", errors);
+        }
+        if (errors.Count > 0 || phoneNumber is null)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Invalid purchase request.");
+        }
+
+        return await purchaser.PurchaseAsync(context.GetWorkspace(), new PurchaseNumberRequest(phoneNumber, friendlyName), key, cancellationToken);
+    }
+
+    [GeneratedRegex("^[A-Z]{2}$")]
+    private static partial Regex CountryPattern();
+
+    [GeneratedRegex("^[2-9][0-9]{2}$")]
+    private static partial Regex AreaCodePattern();
+
+    [GeneratedRegex("^[0-9A-Za-z*]{1,16}$")]
+    private static partial Regex ContainsPattern();
+}

@@ -1,0 +1,152 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Ovrsee.Provisioning.Infrastructure;
+
+/// <summary>A row of number_purchases (see migration 0007).</summary>
+public sealed record NumberPurchase(
+    Guid Id, Guid WorkspaceId, Guid UserId, string? IdempotencyKey, string RequestHash, string PhoneNumber,
+    string? FriendlyName, string State, short? ResponseStatus, string? ResponseBody)
+{
+    public const string Pending = "pending";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+
+    public bool IsPending => State == Pending;
+}
+
+/// <summary>number_purchases, in explicit SQL, inside the caller's transaction (a WorkspaceScope, or the reconciler's SystemPath transaction).</summary>
+public static class NumberPurchases
+{
+    private const string Columns =
+        "id, workspace_id, user_id, idempotency_key, request_hash, phone_number, friendly_name, state, response_status, response_body::text";
+
+    public static async Task<NumberPurchase?> FindByKeyAsync(WorkspaceScope scope, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        // Row-level security limits this to the scope's workspace, which is the key's namespace.
+        await using var command = scope.CreateCommand($"SELECT {Columns} FROM number_purchases WHERE idempotency_key = $1");
+        command.Parameters.Add(new() { Value = idempotencyKey });
+        return await ReadOneAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records the intent to buy. Null when a row is in the way: the same key in this workspace,
+    /// or a pending purchase of the same number anywhere (number_purchases_one_pending_per_number).
+    /// </summary>
+    public static async Task<NumberPurchase?> TryInsertAsync(
+        WorkspaceScope scope, Guid userId, string? idempotencyKey, string requestHash, string phoneNumber, string? friendlyName,
+        CancellationToken cancellationToken)
+    {
+        await using var command = scope.CreateCommand($"""
+            INSERT INTO number_purchases (workspace_id, user_id, idempotency_key, request_hash, phone_number, friendly_name)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT DO NOTHING
+            RETURNING {Columns}
+            """);
+        command.Parameters.Add(new() { Value = scope.WorkspaceId });
+        command.Parameters.Add(new() { Value = userId });
+        command.Parameters.Add(new() { Value = (object?)idempotencyKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = requestHash });
+        command.Parameters.Add(new() { Value = phoneNumber });
+        command.Parameters.Add(new() { Value = (object?)friendlyName ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        return await ReadOneAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes the purchase's row lock for the rest of the transaction, without waiting: null means
+    /// another live request holds it (in progress). A crashed holder's lock is gone with its connection.
+    /// </summary>
+    public static async Task<NumberPurchase?> TryLockAsync(WorkspaceScope scope, Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = scope.CreateCommand($"SELECT {Columns} FROM number_purchases WHERE id = $1 FOR UPDATE NOWAIT");
+        command.Parameters.Add(new() { Value = id });
+        try
+        {
+            return await ReadOneAsync(command, cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The oldest pending purchase nobody has touched for <paramref name="untouchedFor"/> and no live
+    /// request holds (SKIP LOCKED), locked for the reconciler's transaction.
+    /// </summary>
+    public static async Task<NumberPurchase?> ClaimStaleAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, TimeSpan untouchedFor, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            SELECT {Columns} FROM number_purchases
+            WHERE state = 'pending' AND updated_at < now() - $1
+            ORDER BY updated_at
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+            """, connection, transaction);
+        command.Parameters.Add(new() { Value = untouchedFor });
+        return await ReadOneAsync(command, cancellationToken);
+    }
+
+    public static Task CompleteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid phoneNumberId, string twilioSid,
+        int status, string responseJson, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, """
+            UPDATE number_purchases
+            SET state = 'completed', phone_number_id = $2, twilio_phone_sid = $3, response_status = $4, response_body = $5::jsonb,
+                attempts = attempts + 1, last_error = NULL, completed_at = now(), updated_at = now()
+            WHERE id = $1
+            """, cancellationToken, id, phoneNumberId, twilioSid, (short)status, responseJson);
+
+    /// <summary>Twilio refused, so nothing was bought: the refusal is the key's answer from now on.</summary>
+    public static Task FailAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, int status, string responseJson, string error,
+        CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, """
+            UPDATE number_purchases
+            SET state = 'failed', response_status = $2, response_body = $3::jsonb, last_error = $4,
+                attempts = attempts + 1, completed_at = now(), updated_at = now()
+            WHERE id = $1
+            """, cancellationToken, id, (short)status, responseJson, error);
+
+    /// <summary>Still pending (the number may be on the account): noted for the reconciler and for operators.</summary>
+    public static Task NoteUnconfirmedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string error, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction,
+            "UPDATE number_purchases SET attempts = attempts + 1, last_error = $2, updated_at = now() WHERE id = $1",
+            cancellationToken, id, error);
+
+    /// <summary>Nothing was bought and nothing will be: forget the intent, so the same key can try again.</summary>
+    public static Task DeleteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, "DELETE FROM number_purchases WHERE id = $1 AND state = 'pending'", cancellationToken, id);
+
+    private static async Task ExecuteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<NumberPurchase?> ReadOneAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new NumberPurchase(
+            reader.GetGuid(0),
+            reader.GetGuid(1),
+            reader.GetGuid(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.GetString(4),
+            reader.GetString(5),
+            reader.IsDBNull(6) ? null : reader.GetString(6),
+            reader.GetString(7),
+            reader.IsDBNull(8) ? null : reader.GetInt16(8),
+            reader.IsDBNull(9) ? null : reader.GetString(9));
+    }
+}

@@ -1,0 +1,14 @@
+using Ovrsee.Provisioning.Model;
+using Ovrsee.Twilio.Rest;
+
+namespace Ovrsee.Provisioning.Infrastructure;
+
+public static class TwilioNumbers
+{
+    /// <summary>
+    /// The number's SID in Twilio: the one we recorded, or else looked up by number on the account
+    /// (rows written without one, such as the AppHost's dev seed). Null: not on the account.
+    /// </summary>
+    public static async Task<string?> SidOfAsync(this TwilioRestClient twilio, PhoneNumberDto number, CancellationToken cancellationToken) =>
+        number.TwilioPhoneSid ?? (await twilio.FindIncomingPhoneNumberAsync(number.PhoneNumber, cancellationToken))?.Sid;
+}

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Ovrsee.Twilio.Rest;
+
+namespace Ovrsee.Tests.Infrastructure;
+
+/// <summary>
+/// <see cref="TwilioRestClient"/> built in-process exactly as a service builds it, including
+/// ServiceDefaults' standard resilience handler for every HttpClient (which the Twilio client
+/// must remove), with a handler that records each attempt as it leaves.
+/// </summary>
+public sealed class TwilioClientHost : IDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public TwilioClientHost(Uri baseUrl, IDictionary<string, string?>? settings = null)
+    {
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Twilio:AccountSid"] = TestServiceEnvironment.AccountSid,
+            ["Twilio:AuthToken"] = TestServiceEnvironment.AuthToken,
+            ["Twilio:BaseUrl"] = baseUrl.ToString().TrimEnd('/'),
+        };
+        foreach (var (key, value) in FastResilience)
+        {
+            configuration[key] = value;
+        }
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configuration[key] = value;
+        }
+
+        var services = new ServiceCollection();
+        services.AddLogging();
+        // What AddServiceDefaults does for every client.
+        services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
+        services.AddTwilioRestClient(new ConfigurationBuilder().AddInMemoryCollection(configuration).Build())
+            .AddHttpMessageHandler(() => new RecordingHandler(Sent));
+        _services = services.BuildServiceProvider();
+    }
+
+    /// <summary>Short delays for tests; the rules (what is retried, Retry-After) are the production ones.</summary>
+    public static IReadOnlyDictionary<string, string?> FastResilience { get; } = new Dictionary<string, string?>
+    {
+        ["Twilio:Resilience:AttemptTimeout"] = "00:00:01",
+        ["Twilio:Resilience:TotalTimeout"] = "00:00:20",
+        ["Twilio:Resilience:RetryBaseDelay"] = "00:00:00.020",
+        ["Twilio:Resilience:MaxRetryDelay"] = "00:00:05",
+        ["Twilio:Resilience:PurchaseRetryDelay"] = "00:00:00.020",
+    };
+
+    public TwilioRestClient Client => _services.GetRequiredService<TwilioRestClient>();
+
+    /// <summary>Every HTTP attempt the client made (after the resilience pipeline).</summary>
+    public ConcurrentQueue<SentRequest> Sent { get; } = new();
+
+    public void Dispose() => _services.Dispose();
+
+    private sealed class RecordingHandler(ConcurrentQueue<SentRequest> sent) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
+            sent.Enqueue(new SentRequest(request.Method.Method, request.RequestUri!, body, request.Headers.Authorization?.ToString()));
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+}
+
+/// <summary>A snapshot of one attempt: the message itself is disposed by the client.</summary>
+public sealed record SentRequest(string Method, Uri Uri, string? Body, string? Authorization)
+{
+    /// <summary>Query parameters and form fields, by name.</summary>
+    public IReadOnlyList<string> ParameterNames =>
+    [
+        .. Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Uri.Query).Keys,
+        .. Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Body ?? "").Keys,
+    ];
+
+    public string? Form(string name) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Body ?? "").TryGetValue(name, out var value) ? value.ToString() : null;
+}

@@ -21,6 +21,9 @@ public sealed record SimulatorOptions
     public TimeSpan StepDelay { get; init; } = TimeSpan.Zero;
 
     public int MaxAttempts { get; init; } = 8;
+
+    /// <summary>How long a simulated caller talks on a media stream before it ends (50 frames a second).</summary>
+    public TimeSpan StreamDuration { get; init; } = TimeSpan.FromSeconds(2);
     public int? Seed { get; init; }
 }
 
@@ -104,7 +107,11 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
                 }
                 if (verb.Name.LocalName == "Connect")
                 {
-                    // No stream client here: the stream ends at once and Twilio asks the Connect action.
+                    if (verb.Element("Stream") is { } stream)
+                    {
+                        verbs.Add(await StreamAsync(call, stream, cancellationToken));
+                    }
+                    // When the stream ends Twilio asks the Connect action what to do next.
                     if (verb.Attribute("action")?.Value is { } action)
                     {
                         next = await SendForTwiMLAsync(action, CallForm(call, "in-progress"), counters, cancellationToken);
@@ -129,6 +136,60 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
 
         await callbacks.FlushAsync();
         return new CallOutcome(call, "completed", duration, recordingSid, verbs, counters.Requests, counters.Retries);
+    }
+
+    /// <summary>
+    /// Opens the Media Stream the TwiML asked for, as Twilio does: connected, start (with the
+    /// TwiML's Parameters), caller audio at real-time pace, a DTMF digit, stop. Whatever the agent
+    /// sends back is counted. A refused stream simply ends, as it would for Twilio.
+    /// </summary>
+    private async Task<string> StreamAsync(SimulatedCall call, XElement stream, CancellationToken cancellationToken)
+    {
+        var signedUrl = stream.Attribute("url")?.Value;
+        if (signedUrl is null)
+        {
+            return "Stream(no url)";
+        }
+        var signed = new Uri(signedUrl);
+        var target = new UriBuilder(options.TargetBaseUrl) { Path = signed.AbsolutePath, Query = signed.Query.TrimStart('?') };
+        target.Scheme = target.Scheme == "https" ? "wss" : "ws";
+        var parameters = stream.Elements("Parameter").ToDictionary(p => p.Attribute("name")?.Value ?? "", p => p.Attribute("value")?.Value ?? "");
+
+        var (client, status) = await TwilioMediaStreamClient.TryConnectAsync(
+            target.Uri.ToString(), TwilioMediaStreamClient.Sign(options.AuthToken, signedUrl), options.AccountSid);
+        if (client is null)
+        {
+            return $"Stream(refused {(int)status})";
+        }
+        await using (client)
+        {
+            await client.SendConnectedAsync();
+            await client.SendStartAsync(call.CallSid, parameters);
+            var silence = Enumerable.Repeat((byte)0xFF, 160).ToArray();
+            var frames = (int)(options.StreamDuration.TotalMilliseconds / 20);
+            using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            for (var i = 0; i < frames && !client.Closed.IsCompleted; i++)
+            {
+                await client.SendMediaAsync(silence);
+                if (i == frames / 2)
+                {
+                    await client.SendDtmfAsync("1");
+                }
+                await pace.WaitForNextTickAsync(cancellationToken);
+            }
+            if (!client.Closed.IsCompleted)
+            {
+                await client.SendStopAsync(call.CallSid);
+            }
+            try
+            {
+                await client.WaitForCloseAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (TimeoutException) { }
+            int agentFrames;
+            lock (client.Received) agentFrames = client.Received.Count(m => m.GetProperty("event").GetString() == "media");
+            return $"Stream(sent {client.MediaFramesSent}, agent {agentFrames})";
+        }
     }
 
     private async Task DeliverAsync(string url, Dictionary<string, string> form, Counters counters, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Ovrsee.Simulator;
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -68,7 +69,7 @@ public class AlohaStreamLoadTests(AlohaStreamFixture api, ITestOutputHelper outp
     /// <summary>One call as Twilio would stream it: frames at 50 a second, then stop. Returns the frames sent.</summary>
     private static async Task<int> RunStreamAsync(StreamCall call, int frames)
     {
-        await using var twilio = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
         await twilio.SendConnectedAsync();
         await twilio.SendStartAsync(call.CallSid, call.Parameters);
         using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20)))

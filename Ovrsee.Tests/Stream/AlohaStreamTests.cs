@@ -1,3 +1,4 @@
+using Ovrsee.Simulator;
 using System.Net;
 using System.Net.WebSockets;
 using Ovrsee.Tests.Infrastructure;
@@ -14,7 +15,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
     {
         var (workspace, number) = await api.NumberAsync(api.Agent.Url("converse"));
         var call = await api.RingAsync(number);
-        await using var twilio = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
 
         await twilio.SendConnectedAsync();
         await twilio.SendStartAsync(call.CallSid, call.Parameters);
@@ -91,12 +92,12 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
             "missing" => null,
             "another-token" => Ovrsee.Twilio.TwilioSignature.Compute("not-our-auth-token-00000000000000", call.StreamUrl, null),
             // Twilio signs the ws(s):// URL it dialled; the http(s) spelling of it is someone else's signature.
-            "https-url" => TwilioMediaStreamClient.Sign("http" + call.StreamUrl["ws".Length..]),
-            "other-path" => TwilioMediaStreamClient.Sign(call.StreamUrl.Replace("/stream", "/other")),
+            "https-url" => TestMediaStream.Sign("http" + call.StreamUrl["ws".Length..]),
+            "other-path" => TestMediaStream.Sign(call.StreamUrl.Replace("/stream", "/other")),
             _ => throw new ArgumentOutOfRangeException(nameof(forgery)),
         };
 
-        var (client, status) = await TwilioMediaStreamClient.TryConnectAsync(call.StreamUrl, signature);
+        var (client, status) = await TestMediaStream.TryConnectAsync(call.StreamUrl, signature);
 
         Assert.Null(client);
         Assert.Equal(HttpStatusCode.Forbidden, status);
@@ -111,7 +112,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
         var (_, number) = await api.NumberAsync(api.Agent.Url("voicemail"));
         var call = await api.RingAsync(number);
 
-        var (client, status) = await TwilioMediaStreamClient.TryConnectAsync(call.StreamUrl, TwilioMediaStreamClient.Sign(call.StreamUrl + "/"));
+        var (client, status) = await TestMediaStream.TryConnectAsync(call.StreamUrl, TestMediaStream.Sign(call.StreamUrl + "/"));
 
         Assert.Equal(HttpStatusCode.SwitchingProtocols, status);
         await client!.DisposeAsync();
@@ -159,7 +160,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
                 break;
         }
         var connectionsBefore = api.Agent.Connections;
-        await using var twilio = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
 
         await twilio.SendConnectedAsync();
         await twilio.SendStartAsync(callSid, parameters);
@@ -180,14 +181,14 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
     {
         var (_, number) = await api.NumberAsync(api.Agent.Url("voicemail"));
         var call = await api.RingAsync(number);
-        await using var first = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
-        await using var racing = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var first = await TestMediaStream.ConnectAsync(call.StreamUrl);
+        await using var racing = await TestMediaStream.ConnectAsync(call.StreamUrl);
 
         await Task.WhenAll(first.SendConnectedAsync(), racing.SendConnectedAsync());
         await Task.WhenAll(first.SendStartAsync(call.CallSid, call.Parameters), racing.SendStartAsync(call.CallSid, call.Parameters));
         var closes = await Task.WhenAll(first.WaitForCloseAsync(), racing.WaitForCloseAsync());
         await api.TimelineAfterStreamAsync(call.CallSid);
-        await using var later = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var later = await TestMediaStream.ConnectAsync(call.StreamUrl);
         await later.SendConnectedAsync();
         await later.SendStartAsync(call.CallSid, call.Parameters);
 
@@ -203,7 +204,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
     {
         var (_, number) = await api.NumberAsync($"ws://127.0.0.1:{LoopbackPortNobodyListensOn()}/agent");
         var call = await api.RingAsync(number);
-        await using var twilio = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
 
         await twilio.SendConnectedAsync();
         await twilio.SendStartAsync(call.CallSid, call.Parameters);
@@ -232,7 +233,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
     {
         var (_, number) = await api.NumberAsync(api.Agent.Url("handled"));
         var call = await api.RingAsync(number);
-        await using var twilio = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
 
         await twilio.SendConnectedAsync();
         await twilio.SendStartAsync(call.CallSid, call.Parameters);
@@ -258,7 +259,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
     {
         var (_, number) = await api.NumberAsync(api.Agent.Url("voicemail"));
         var call = await api.RingAsync(number);
-        await using var twilio = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
 
         await twilio.SendConnectedAsync();
         await twilio.SendStartAsync(call.CallSid, call.Parameters);
@@ -278,7 +279,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
     {
         var (_, number) = await api.NumberAsync(api.Agent.Url("crash"));
         var call = await api.RingAsync(number);
-        await using var twilio = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
 
         await twilio.SendConnectedAsync();
         await twilio.SendStartAsync(call.CallSid, call.Parameters);
@@ -301,7 +302,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
         var (_, number) = await api.NumberAsync(api.Agent.Url("converse"));
         var call = await api.RingAsync(number);
         var connectionsBefore = api.Agent.Connections;
-        await using var twilio = await TwilioMediaStreamClient.ConnectAsync(call.StreamUrl);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
 
         await twilio.SendConnectedAsync();
         await twilio.SendStartAsync(call.CallSid, call.Parameters, encoding: "audio/l16");

@@ -2,10 +2,9 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
-using Ovrsee.Tests.Infrastructure;
 using Ovrsee.Twilio;
 
-namespace Ovrsee.Tests.Streaming;
+namespace Ovrsee.Simulator;
 
 /// <summary>
 /// Plays Twilio's side of a bidirectional Media Stream with a real ClientWebSocket: signs the
@@ -23,9 +22,12 @@ public sealed class TwilioMediaStreamClient : IAsyncDisposable
     private int _sequence;
     private int _chunk;
 
-    private TwilioMediaStreamClient(ClientWebSocket socket, bool echoMarks)
+    private readonly string _accountSid;
+
+    private TwilioMediaStreamClient(ClientWebSocket socket, string accountSid, bool echoMarks)
     {
         _socket = socket;
+        _accountSid = accountSid;
         EchoMarks = echoMarks;
         _receiveLoop = ReceiveLoopAsync();
     }
@@ -38,15 +40,18 @@ public sealed class TwilioMediaStreamClient : IAsyncDisposable
     /// <summary>The server's close status once it closed (null if the connection just dropped).</summary>
     public Task<WebSocketCloseStatus?> Closed => _closed.Task;
 
-    public static string Sign(string streamUrl) => TwilioSignature.Compute(TestServiceEnvironment.AuthToken, streamUrl, null);
+    /// <summary>Twilio signs the handshake over the stream URL from the TwiML, with no parameters.</summary>
+    public static string Sign(string authToken, string streamUrl) => TwilioSignature.Compute(authToken, streamUrl, null);
 
-    public static async Task<TwilioMediaStreamClient> ConnectAsync(string streamUrl, bool echoMarks = true)
+    /// <param name="streamUrl">Where to connect (the local service).</param>
+    /// <param name="signedUrl">The URL Twilio would have called (the TwiML's, behind a tunnel); defaults to streamUrl.</param>
+    public static async Task<TwilioMediaStreamClient> ConnectAsync(string streamUrl, string authToken, string accountSid, bool echoMarks = true, string? signedUrl = null)
     {
-        var (client, status) = await TryConnectAsync(streamUrl, Sign(streamUrl), echoMarks);
+        var (client, status) = await TryConnectAsync(streamUrl, Sign(authToken, signedUrl ?? streamUrl), accountSid, echoMarks);
         return client ?? throw new InvalidOperationException($"Upgrade to {streamUrl} refused with {status}");
     }
 
-    public static async Task<(TwilioMediaStreamClient? Client, HttpStatusCode Status)> TryConnectAsync(string streamUrl, string? signature, bool echoMarks = true)
+    public static async Task<(TwilioMediaStreamClient? Client, HttpStatusCode Status)> TryConnectAsync(string streamUrl, string? signature, string accountSid, bool echoMarks = true)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
@@ -58,7 +63,7 @@ public sealed class TwilioMediaStreamClient : IAsyncDisposable
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             await socket.ConnectAsync(new Uri(streamUrl), timeout.Token);
-            return (new TwilioMediaStreamClient(socket, echoMarks), socket.HttpStatusCode);
+            return (new TwilioMediaStreamClient(socket, accountSid, echoMarks), socket.HttpStatusCode);
         }
         catch (WebSocketException)
         {
@@ -76,7 +81,7 @@ public sealed class TwilioMediaStreamClient : IAsyncDisposable
         sequenceNumber = NextSequence(),
         start = new
         {
-            accountSid = TestServiceEnvironment.AccountSid,
+            accountSid = _accountSid,
             streamSid = StreamSid,
             callSid,
             tracks = new[] { "inbound" },
@@ -112,7 +117,7 @@ public sealed class TwilioMediaStreamClient : IAsyncDisposable
         @event = "stop",
         sequenceNumber = NextSequence(),
         streamSid = StreamSid,
-        stop = new { accountSid = TestServiceEnvironment.AccountSid, callSid },
+        stop = new { accountSid = _accountSid, callSid },
     });
 
     /// <summary>The next message from the server that matches, in arrival order.</summary>

@@ -77,6 +77,8 @@ internal static class AppHostConfiguration
             StateDirectory = stateDirectory,
             ExternalConnectionString = configuration.GetConnectionString("ovrsee"),
             PostgresPort = configuration.GetValue("Ports:Postgres", 55432),
+            // Throwaway runs (tests, CI) trade crash safety for a faster initdb and start.
+            EphemeralDatabase = configuration.GetValue("Postgres:Ephemeral", false),
             WebhookApiPort = configuration.GetValue("Ports:WebhookApi", 5180),
             ProvisioningPort = configuration.GetValue("Ports:Provisioning", 5181),
             ServiceSettings = settings,

@@ -10,7 +10,7 @@ public class AppHostLifecycleTests
     [Fact]
     public async Task Sigterm_stops_services_tunnel_and_postgres_in_reverse_order_and_leaves_no_process()
     {
-        var ngrok = StandInTunnel.Create("ngrok",
+        using var ngrok = StandInTunnel.Create("ngrok",
             $$"""{"addr":"http://127.0.0.1:5180","lvl":"info","msg":"started tunnel","name":"command_line","obj":"tunnels","t":"2026-01-01T00:00:00Z","url":"{{PublicUrl}}"}""",
             toStandardError: false);
         await using var appHost = await AppHostProcess.StartAsync(["--tunnel", "ngrok"], prependToPath: ngrok.Directory);

@@ -19,13 +19,24 @@ public class DashboardTests
     [Fact]
     public async Task Shows_the_services_healthy_the_trace_of_a_webhook_and_a_crash_with_its_exit_code()
     {
-        var tunnel = StandInTunnel.Create("cloudflared", $"2026-01-01T00:00:00Z INF |  {PublicUrl}                        |", toStandardError: true);
-        await using var appHost = await AppHostProcess.StartAsync(["--tunnel", "cloudflared"], prependToPath: tunnel.Directory);
+        using var tunnel = StandInTunnel.Create("cloudflared", $"2026-01-01T00:00:00Z INF |  {PublicUrl}                        |", toStandardError: true);
+        var launching = HeadlessChromium.LaunchAsync(); // meanwhile: both take seconds
+        AppHostProcess started;
+        try
+        {
+            started = await AppHostProcess.StartAsync(["--tunnel", "cloudflared"], prependToPath: tunnel.Directory);
+        }
+        catch
+        {
+            await (await launching).DisposeAsync();
+            throw;
+        }
+        await using var appHost = started;
+        await using var chromium = await launching;
         var webhookApi = new Uri(appHost.State.GetProperty("webhookApi").GetString()!);
         Assert.Equal(PublicUrl, appHost.State.GetProperty("publicBaseUrl").GetString());
         Assert.Contains($"--url http://127.0.0.1:{webhookApi.Port}", tunnel.Arguments);
 
-        await using var chromium = await HeadlessChromium.LaunchAsync();
         var page = await chromium.Browser.NewPageAsync();
         await page.GotoAsync(appHost.Dashboard.ToString());
         await page.WaitForSelectorAsync("tr[data-resource='webhookapi'] td[data-health='Healthy']", Soon);

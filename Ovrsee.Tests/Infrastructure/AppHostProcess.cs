@@ -163,6 +163,14 @@ public sealed class AppHostProcess : IAsyncDisposable
             }
         }
         _process.Dispose();
+        try
+        {
+            Directory.Delete(StateDirectory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left in the temp folder; not worth failing a test over.
+        }
     }
 
     private void Append(string? line)

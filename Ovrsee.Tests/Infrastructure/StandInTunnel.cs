@@ -5,12 +5,14 @@ namespace Ovrsee.Tests.Infrastructure;
 /// on the AppHost's PATH, that prints a public URL the way the real one does, records its
 /// arguments and then waits to be stopped, as the real one would.
 /// </summary>
-public sealed class StandInTunnel
+public sealed class StandInTunnel : IDisposable
 {
     private StandInTunnel(string directory) => Directory = directory;
 
     public string Directory { get; }
     public string Arguments => File.ReadAllText(Path.Combine(Directory, "arguments")).Trim();
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 
     public static StandInTunnel Create(string executable, string printedLine, bool toStandardError)
     {

@@ -156,7 +156,7 @@ function tracesView() {
   const body = h('tbody');
   view.replaceChildren(h('h2', null, 'Traces'), h('table', null,
     h('thead', null, h('tr', null, ['Time', 'Name', 'Services', 'Duration', 'Spans', ''].map(t => h('th', null, t)))), body));
-  every(2000, async mine => {
+  every(1000, async mine => {
     const traces = await getJson('api/traces');
     if (mine !== generation) return;
     body.replaceChildren(...traces.map(t => h('tr', {

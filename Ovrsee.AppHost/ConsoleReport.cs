@@ -33,11 +33,13 @@ internal static class ConsoleReport
     private static void Failed(Resource resource)
     {
         var exit = resource.ExitCode is { } code ? $" (exit code {code})" : "";
-        Console.Error.WriteLine($"[{resource.Name}] FAILED{exit}: {resource.Error?.Split('\n')[0]}");
-        Console.Error.WriteLine($"[{resource.Name}] last output:");
-        foreach (var line in resource.Console.Tail(20))
+        Console.Error.WriteLine($"[{resource.Name}] FAILED{exit}: {resource.Error}");
+        // The resource's own output; the AppHost's notes in it only repeat the error.
+        var output = resource.Console.Tail(25).Where(line => !line.StartsWith("[apphost]", StringComparison.Ordinal)).TakeLast(20).ToList();
+        if (output.Count > 0)
         {
-            Console.Error.WriteLine($"  | {line}");
+            Console.Error.WriteLine($"[{resource.Name}] last output:");
+            output.ForEach(line => Console.Error.WriteLine($"  | {line}"));
         }
     }
 
@@ -78,11 +80,15 @@ internal static class ConsoleReport
 
     public static void StartFailed(OvrseeApplication app, Exception exception)
     {
+        var failed = app.Resources.Where(r => r.State == ResourceState.Failed).Select(r => r.Name).ToList();
+        var waiting = app.Resources.Where(r => r.State == ResourceState.Waiting).Select(r => r.Name).ToList();
         Console.Error.WriteLine();
-        Console.Error.WriteLine($"Ovrsee could not start: {exception.Message.Split('\n')[0]}");
-        foreach (var resource in app.Resources.Where(r => r.State != ResourceState.Running))
+        Console.Error.WriteLine(failed.Count > 0
+            ? $"Ovrsee could not start: {string.Join(", ", failed)} failed (see above)."
+            : $"Ovrsee could not start: {exception.Message.Split('\n')[0]}");
+        if (waiting.Count > 0)
         {
-            Console.Error.WriteLine($"  {resource.Name,-13} {resource.Status}{(resource.ExitCode is { } code ? $" (exit code {code})" : "")}");
+            Console.Error.WriteLine($"  Not started: {string.Join(", ", waiting)}.");
         }
         Console.Error.WriteLine("Stopping what did start...");
     }

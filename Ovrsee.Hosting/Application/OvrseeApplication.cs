@@ -124,7 +124,12 @@ public sealed class OvrseeApplication : IAsyncDisposable
     private async Task StopOneAsync(Resource resource, Task[] dependents)
     {
         await Task.WhenAll(dependents);
-        resource.MarkStopping();
+        // One that never started has nothing running to stop, and no state change worth showing.
+        var started = resource.State != ResourceState.Waiting;
+        if (started)
+        {
+            resource.MarkStopping();
+        }
         try
         {
             await resource.StopAsync();
@@ -133,7 +138,10 @@ public sealed class OvrseeApplication : IAsyncDisposable
         {
             _logger.LogWarning(ex, "{Resource} did not stop cleanly", resource.Name);
         }
-        resource.MarkStopped();
+        if (started)
+        {
+            resource.MarkStopped();
+        }
     }
 
     public async ValueTask DisposeAsync()

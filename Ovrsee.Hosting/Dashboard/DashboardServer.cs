@@ -40,6 +40,10 @@ public sealed class DashboardServer : IAsyncDisposable
     /// <param name="resources">Read on every request, so the page follows the application as it starts and stops.</param>
     public static async Task<DashboardServer> StartAsync(int port, string otlpApiKey, Func<IReadOnlyList<Resource>> resources, CancellationToken cancellationToken = default)
     {
+        if (!LoopbackPort.IsFree(port))
+        {
+            throw PortInUse(port, "address already in use");
+        }
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Ovrsee.Dashboard", Args = [] });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
@@ -63,11 +67,13 @@ public sealed class DashboardServer : IAsyncDisposable
         catch (IOException ex)
         {
             await web.DisposeAsync();
-            throw new InvalidOperationException(
-                $"The dashboard cannot listen on 127.0.0.1:{port} ({ex.Message}). Is another AppHost or Aspire dashboard running? Choose another port with --dashboard-port.", ex);
+            throw PortInUse(port, ex.Message);
         }
         return new DashboardServer(web, new Uri($"http://127.0.0.1:{port}/"), otlpApiKey, telemetry);
     }
+
+    private static InvalidOperationException PortInUse(int port, string reason) => new(
+        $"The dashboard cannot listen on 127.0.0.1:{port} ({reason}). Is another AppHost or Aspire dashboard running? Choose another port with --dashboard-port.");
 
     // A web page elsewhere could make the browser resolve its own name to 127.0.0.1 (DNS
     // rebinding) and read logs through it; such requests carry that other Host header.

@@ -67,7 +67,7 @@ await using (dashboard)
     }
 
     await shutdown.WaitAsync();
-    Console.WriteLine("Stopping services, tunnel and PostgreSQL...");
+    Console.WriteLine("Stopping everything, in reverse order...");
     var stopping = Stopwatch.StartNew();
     await app.StopAsync();
     StateFile.Delete(options.StateDirectory);

@@ -105,6 +105,7 @@ public sealed class PostgresDatabaseResource(string name, PostgresServerResource
 
     protected internal override Task StopAsync() => Task.CompletedTask;
 
+    // No server, no database: a failed server leaves the database unhealthy rather than "running".
     protected internal override Task<HealthStatus> ProbeHealthAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(Parent.Health);
+        Task.FromResult(Parent is { State: ResourceState.Running, Health: HealthStatus.Healthy } ? HealthStatus.Healthy : HealthStatus.Unhealthy);
 }

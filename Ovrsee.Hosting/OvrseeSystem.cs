@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Ovrsee.Data;
 using Ovrsee.Hosting.Application;
 using Ovrsee.Hosting.Postgres;
@@ -49,6 +50,37 @@ public static class OvrseeSystem
 
         webhookApi.HealthTimeout = provisioning.HealthTimeout = options.HealthTimeout;
         return builder;
+    }
+
+    /// <summary>
+    /// Declares and starts the graph, returning once everything is healthy: for callers that want
+    /// the system and nothing more (benchmarks, end-to-end tests). The AppHost adds its dashboard.
+    /// </summary>
+    public static async Task<Running> StartAsync(OvrseeSystemOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        var application = Declare(new OvrseeApplicationBuilder(logger), options).Build();
+        try
+        {
+            await application.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await application.DisposeAsync();
+            throw;
+        }
+        return new Running(application);
+    }
+
+    /// <summary>A started system; disposing it stops everything in reverse order.</summary>
+    public sealed class Running(OvrseeApplication application) : IAsyncDisposable
+    {
+        public OvrseeApplication Application { get; } = application;
+        /// <summary>The local server; null when ConnectionStrings:ovrsee named an existing one.</summary>
+        public LocalPostgresServer? Postgres => Application.Get<PostgresServerResource>(OvrseeSystem.Postgres).Server;
+        public ProjectResource WebhookApi => Application.Get<ProjectResource>(OvrseeSystem.WebhookApi);
+        public ProjectResource Provisioning => Application.Get<ProjectResource>(OvrseeSystem.Provisioning);
+
+        public ValueTask DisposeAsync() => Application.DisposeAsync();
     }
 
     private static Dictionary<string, string?> ServiceEnvironment(OvrseeSystemOptions options) => new(options.ServiceSettings)

@@ -33,8 +33,8 @@ public static class OvrseeSystem
 
         var webhookApi = builder.AddProject(WebhookApi, ServiceProject.WebhookApi, options.WebhookApiPort)
             .WithReference(database).WaitFor(database)
-            .WithEnvironment(ServiceEnvironment(options))
-            .WithEnvironment("Webhooks__Spool__Directory", Path.Combine(options.StateDirectory, "webhook-spool"));
+            .WithEnvironment("Webhooks__Spool__Directory", Path.Combine(options.StateDirectory, "webhook-spool"))
+            .WithEnvironment(ServiceEnvironment(options)); // later entries win: explicit settings over these defaults
 
         var provisioning = builder.AddProject(Provisioning, ServiceProject.Provisioning, options.ProvisioningPort)
             .WithReference(database).WaitFor(database)

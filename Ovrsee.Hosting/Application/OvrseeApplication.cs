@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 
 namespace Ovrsee.Hosting.Application;
@@ -55,7 +56,7 @@ public sealed class OvrseeApplication : IAsyncDisposable
                 .FirstOrDefault(e => e is not OperationCanceledException);
             if (cause is not null)
             {
-                throw cause;
+                ExceptionDispatchInfo.Throw(cause); // with the stack trace of where it failed
             }
             throw;
         }

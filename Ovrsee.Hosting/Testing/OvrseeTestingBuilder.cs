@@ -26,13 +26,15 @@ public sealed class OvrseeTestingBuilder
     public static OvrseeTestingBuilder Create() => new();
 
     /// <summary>
-    /// What every service gets on top of the graph's own environment. A fresh Auth Token per
-    /// application; change or add entries before <see cref="BuildAsync"/>.
+    /// What every service gets on top of the graph's own environment. A fresh Auth Token and JWT
+    /// secret per application; change or add entries before <see cref="BuildAsync"/>.
     /// </summary>
     public Dictionary<string, string?> Settings { get; } = new()
     {
         ["Twilio__AccountSid"] = FakeAccountSid,
         ["Twilio__AuthToken"] = "test-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+        // The calls API's bearer tokens (HS256, as Supabase signs them) are checked with this.
+        ["Auth__JwtSecret"] = "test-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
         ["Logging__LogLevel__Default"] = "Warning",
     };
 

@@ -11,27 +11,71 @@ using var loggerFactory = AppHostConfiguration.CreateLoggerFactory();
 var logger = loggerFactory.CreateLogger("Ovrsee.AppHost");
 using var shutdown = new ShutdownSignal();
 
-OvrseeSystem system;
+var startedAt = Stopwatch.StartNew();
+OvrseeSystemOptions options;
 try
 {
-    system = await OvrseeSystem.StartAsync(AppHostConfiguration.SystemOptions(configuration), logger, shutdown.Token);
+    options = AppHostConfiguration.SystemOptions(configuration);
 }
-catch (Exception ex) when (ex is not OperationCanceledException)
+catch (ArgumentException ex)
 {
-    Console.Error.WriteLine($"Ovrsee could not start: {ex.Message}");
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+// The graph (OvrseeSystem), plus what the dashboard adds: every service exports OTLP to it.
+var dashboardPort = AppHostConfiguration.DashboardPort(configuration);
+var otlpApiKey = DashboardServer.NewApiKey();
+await using var app = OvrseeSystem.Declare(new OvrseeApplicationBuilder(logger), options)
+    .WithOtlpExporter(new Uri($"http://127.0.0.1:{dashboardPort}"), otlpApiKey)
+    .Build();
+ConsoleReport.Follow(app);
+
+DashboardServer dashboard;
+try
+{
+    dashboard = await DashboardServer.StartAsync(dashboardPort, otlpApiKey, () => app.Resources, shutdown.Token);
+}
+catch (InvalidOperationException ex)
+{
+    Console.Error.WriteLine(ex.Message);
     return 1;
 }
 
-await using (system)
+await using (dashboard)
 {
-    if (system.Postgres is not null)
+    Console.WriteLine($"Dashboard: {dashboard.Url}");
+    try
     {
-        await DevSeed.ApplyAsync(system.Postgres.AdminConnectionString(OvrseeSystem.DatabaseName), shutdown.Token);
+        await app.StartAsync(shutdown.Token);
+        if (app.Get<PostgresDatabaseResource>(OvrseeSystem.DatabaseName).AdminConnectionString is { } admin)
+        {
+            await DevSeed.ApplyAsync(admin, shutdown.Token);
+        }
     }
-    var state = StateFile.Write(system, configuration);
-    ConsoleReport.Ready(system, state);
-    ConsoleReport.WatchForCrashes(system);
+    catch (OperationCanceledException) when (shutdown.Token.IsCancellationRequested)
+    {
+        Console.WriteLine("Stopping...");
+        return 0;
+    }
+    catch (Exception ex)
+    {
+        ConsoleReport.StartFailed(app, ex);
+        return 1;
+    }
+
+    var state = StateFile.Write(options.StateDirectory, app, dashboard, configuration);
+    ConsoleReport.Ready(app, dashboard, state, options.StateDirectory, startedAt.Elapsed);
+    if (configuration["ConfigureNumber"] is { Length: > 0 } phoneNumberId)
+    {
+        await ConfigureNumber.RunAsync(phoneNumberId, state.Provisioning, state.PublicBaseUrl, shutdown.Token);
+    }
+
     await shutdown.WaitAsync();
-    Console.WriteLine("Stopping services and PostgreSQL...");
+    Console.WriteLine("Stopping everything, in reverse order...");
+    var stopping = Stopwatch.StartNew();
+    await app.StopAsync();
+    StateFile.Delete(options.StateDirectory);
+    Console.WriteLine($"Stopped in {stopping.Elapsed.TotalSeconds:0.0}s.");
 }
 return 0;

@@ -1,100 +1,91 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using Ovrsee.Data;
+using Ovrsee.Hosting.Application;
 using Ovrsee.Hosting.Postgres;
 using Ovrsee.Hosting.Services;
 
 namespace Ovrsee.Hosting;
 
 /// <summary>
-/// The resource graph, in start order: PostgreSQL → database + migrations → WebhookApi and
-/// Provisioning, each started once what it needs is ready, and stopped in reverse order.
-/// Services receive Aspire's environment contract, so they run the same under a real AppHost.
+/// The resource graph, declared once for the AppHost and the tests (as an Aspire AppHost's
+/// Program.cs is): PostgreSQL → database and its migrations → WebhookApi and Provisioning, each
+/// waiting for what it needs to be healthy. With a tunnel, both services also wait for its URL.
 /// </summary>
-public sealed class OvrseeSystem : IAsyncDisposable
+public static class OvrseeSystem
 {
     public const string DatabaseName = DatabaseExtensions.ConnectionName;
-    private readonly ILogger _logger;
-    private readonly List<ServiceProcess> _services = [];
+    public const string Postgres = "postgres";
+    public const string WebhookApi = "webhookapi";
+    public const string Provisioning = "provisioning";
+    public const string Tunnel = "tunnel";
 
-    private OvrseeSystem(ILogger logger) => _logger = logger;
-
-    public LocalPostgresServer? Postgres { get; private set; }
-    public string ServiceConnectionString { get; private set; } = "";
-    public ServiceProcess WebhookApi { get; private set; } = null!;
-    public ServiceProcess Provisioning { get; private set; } = null!;
-    public IReadOnlyList<ServiceProcess> Services => _services;
-
-    public static async Task<OvrseeSystem> StartAsync(OvrseeSystemOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    public static OvrseeApplicationBuilder Declare(OvrseeApplicationBuilder builder, OvrseeSystemOptions options)
     {
-        var system = new OvrseeSystem(logger ?? NullLogger.Instance);
+        var postgres = string.IsNullOrWhiteSpace(options.ExternalConnectionString)
+            ? builder.AddPostgres(Postgres, new LocalPostgresOptions
+            {
+                RootDirectory = Path.Combine(options.StateDirectory, "postgres"),
+                Port = options.PostgresPort,
+                Ephemeral = options.EphemeralDatabase,
+            })
+            : builder.AddExternalPostgres(Postgres, options.ExternalConnectionString);
+        var database = postgres.AddDatabase(DatabaseName);
+
+        var webhookApi = builder.AddProject(WebhookApi, ServiceProject.WebhookApi, options.WebhookApiPort)
+            .WithReference(database).WaitFor(database)
+            .WithEnvironment("Webhooks__Spool__Directory", Path.Combine(options.StateDirectory, "webhook-spool"))
+            .WithEnvironment(ServiceEnvironment(options)); // later entries win: explicit settings over these defaults
+
+        var provisioning = builder.AddProject(Provisioning, ServiceProject.Provisioning, options.ProvisioningPort)
+            .WithReference(database).WaitFor(database)
+            .WithReference(webhookApi)
+            .WithEnvironment(ServiceEnvironment(options));
+
+        if (options.Tunnel is { } provider)
+        {
+            var tunnel = builder.AddTunnel(Tunnel, provider, webhookApi);
+            webhookApi.WithPublicBaseUrl(tunnel);
+            provisioning.WithPublicBaseUrl(tunnel);
+        }
+
+        webhookApi.HealthTimeout = provisioning.HealthTimeout = options.HealthTimeout;
+        return builder;
+    }
+
+    /// <summary>
+    /// Declares and starts the graph, returning once everything is healthy: for callers that want
+    /// the system and nothing more (benchmarks, end-to-end tests). The AppHost adds its dashboard.
+    /// </summary>
+    public static async Task<Running> StartAsync(OvrseeSystemOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        var application = Declare(new OvrseeApplicationBuilder(logger), options).Build();
         try
         {
-            await system.StartDatabaseAsync(options, cancellationToken);
-            system.WebhookApi = system.StartService(ServiceProject.WebhookApi, options.WebhookApiPort, options, references: []);
-            system.Provisioning = system.StartService(ServiceProject.Provisioning, options.ProvisioningPort, options, references: [system.WebhookApi]);
-            await Task.WhenAll(system._services.Select(s => s.WaitUntilHealthyAsync(options.HealthTimeout, cancellationToken)));
-            return system;
+            await application.StartAsync(cancellationToken);
         }
         catch
         {
-            await system.DisposeAsync();
+            await application.DisposeAsync();
             throw;
         }
+        return new Running(application);
     }
 
-    private async Task StartDatabaseAsync(OvrseeSystemOptions options, CancellationToken cancellationToken)
+    /// <summary>A started system; disposing it stops everything in reverse order.</summary>
+    public sealed class Running(OvrseeApplication application) : IAsyncDisposable
     {
-        if (!string.IsNullOrWhiteSpace(options.ExternalConnectionString))
-        {
-            _logger.LogInformation("Using the PostgreSQL named by ConnectionStrings:ovrsee; no local server is started");
-            await using var dataSource = NpgsqlDataSource.Create(options.ExternalConnectionString);
-            await new MigrationRunner(dataSource).ApplyAsync(cancellationToken);
-            ServiceConnectionString = options.ExternalConnectionString;
-            return;
-        }
+        public OvrseeApplication Application { get; } = application;
+        /// <summary>The local server; null when ConnectionStrings:ovrsee named an existing one.</summary>
+        public LocalPostgresServer? Postgres => Application.Get<PostgresServerResource>(OvrseeSystem.Postgres).Server;
+        public ProjectResource WebhookApi => Application.Get<ProjectResource>(OvrseeSystem.WebhookApi);
+        public ProjectResource Provisioning => Application.Get<ProjectResource>(OvrseeSystem.Provisioning);
 
-        Postgres = await LocalPostgresServer.StartAsync(new LocalPostgresOptions
-        {
-            RootDirectory = Path.Combine(options.StateDirectory, "postgres"),
-            Port = options.PostgresPort,
-            Ephemeral = options.EphemeralDatabase,
-        }, _logger, cancellationToken);
-        await Postgres.PrepareDatabaseAsync(DatabaseName, cancellationToken);
-        ServiceConnectionString = Postgres.ServiceConnectionString(DatabaseName);
+        public ValueTask DisposeAsync() => Application.DisposeAsync();
     }
 
-    private ServiceProcess StartService(ServiceProject project, int port, OvrseeSystemOptions options, IReadOnlyList<ServiceProcess> references)
+    private static Dictionary<string, string?> ServiceEnvironment(OvrseeSystemOptions options) => new(options.ServiceSettings)
     {
-        var environment = new Dictionary<string, string?>(options.ServiceSettings)
-        {
-            [$"ConnectionStrings__{DatabaseName}"] = ServiceConnectionString,
-            ["ASPNETCORE_ENVIRONMENT"] = options.Environment,
-            ["DOTNET_ENVIRONMENT"] = options.Environment,
-        };
-        foreach (var reference in references)
-        {
-            // Aspire's service discovery contract: services__<name>__<endpoint>__<index>.
-            environment[$"services__{reference.Name}__http__0"] = reference.HttpEndpoint.ToString().TrimEnd('/');
-        }
-
-        var service = new ServiceProcess(project, new Uri($"http://127.0.0.1:{(port == 0 ? LoopbackPort.Free() : port)}/"), environment);
-        service.Start();
-        _services.Add(service);
-        return service;
-    }
-
-    /// <summary>Services first, newest first, then the database.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        for (var i = _services.Count - 1; i >= 0; i--)
-        {
-            await _services[i].DisposeAsync();
-        }
-        if (Postgres is not null)
-        {
-            await Postgres.DisposeAsync();
-        }
-    }
+        ["ASPNETCORE_ENVIRONMENT"] = options.Environment,
+        ["DOTNET_ENVIRONMENT"] = options.Environment,
+    };
 }

@@ -1,3 +1,5 @@
+using Ovrsee.Hosting.Tunnels;
+
 namespace Ovrsee.Hosting;
 
 public sealed class OvrseeSystemOptions
@@ -8,6 +10,7 @@ public sealed class OvrseeSystemOptions
     /// <summary>An existing PostgreSQL (e.g. Supabase); when set, no local server is started.</summary>
     public string? ExternalConnectionString { get; init; }
 
+    /// <summary>0 picks a free port.</summary>
     public int PostgresPort { get; init; } = 55432;
     public int WebhookApiPort { get; init; } = 5180;
     public int ProvisioningPort { get; init; } = 5181;
@@ -18,4 +21,7 @@ public sealed class OvrseeSystemOptions
     public IDictionary<string, string?> ServiceSettings { get; init; } = new Dictionary<string, string?>();
 
     public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>A tunnel to start in front of WebhookApi; its URL becomes both services' Webhooks:PublicBaseUrl.</summary>
+    public TunnelProvider? Tunnel { get; init; }
 }

@@ -20,6 +20,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     private readonly string _password;
     private readonly LinkedList<string> _recentLog = new();
     private Process? _process;
+    private volatile bool _stopRequested;
 
     private LocalPostgresServer(LocalPostgresOptions options, string binDirectory, string password, int port, ILogger logger)
     {
@@ -33,9 +34,13 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     public int Port { get; }
     public string DataDirectory => Path.Combine(_options.RootDirectory, "data");
     public bool IsRunning => _process is { HasExited: false };
+    public int? ProcessId => _process?.Id;
 
     /// <summary>Raised with each line the server prints (for the AppHost's console view).</summary>
     public event Action<string>? OutputReceived;
+
+    /// <summary>Raised when the server ends without <see cref="StopAsync"/>: a crash or an outside kill.</summary>
+    public event Action<int>? Exited;
 
     public string AdminConnectionString(string database = "postgres") => new NpgsqlConnectionStringBuilder
     {
@@ -56,18 +61,28 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         var password = ReadOrCreatePassword(options.RootDirectory);
         var port = options.Port != 0 ? options.Port : LoopbackPort.Free();
         var server = new LocalPostgresServer(options, binDirectory, password, port, logger);
-        await server.InitializeDataDirectoryAsync(cancellationToken);
-        await server.StartServerAsync(cancellationToken);
-        await server.EnsureServiceLoginAsync(cancellationToken);
-        return server;
+        try
+        {
+            await server.InitializeDataDirectoryAsync(cancellationToken);
+            await server.StartServerAsync(cancellationToken);
+            await server.EnsureServiceLoginAsync(cancellationToken);
+            return server;
+        }
+        catch
+        {
+            // Cancelled or failed half-way: a server already running would outlive us.
+            await server.StopAsync();
+            throw;
+        }
     }
 
     /// <summary>Creates the database if missing, applies migrations as the superuser, and lets the service login use it.</summary>
-    public async Task PrepareDatabaseAsync(string database, CancellationToken cancellationToken = default)
+    /// <returns>The migrations applied now (empty when the database was up to date).</returns>
+    public async Task<IReadOnlyList<string>> PrepareDatabaseAsync(string database, CancellationToken cancellationToken = default)
     {
         await CreateDatabaseAsync(database, template: null, cancellationToken);
         await using var dataSource = NpgsqlDataSource.Create(AdminConnectionString(database));
-        await new MigrationRunner(dataSource).ApplyAsync(cancellationToken);
+        var applied = await new MigrationRunner(dataSource).ApplyAsync(cancellationToken);
         // Without an explicit scope the service login acts as a tenant with no workspace and
         // sees nothing: forgetting WorkspaceScope or SystemPath fails closed.
         await using var grant = dataSource.CreateCommand($"""
@@ -75,6 +90,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
             ALTER ROLE {Quote(_options.ServiceLogin)} SET role = 'ovrsee_tenant';
             """);
         await grant.ExecuteNonQueryAsync(cancellationToken);
+        return applied;
     }
 
     public async Task CreateDatabaseAsync(string database, string? template, CancellationToken cancellationToken = default)
@@ -95,6 +111,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     public async Task StopAsync()
     {
         var process = _process;
+        _stopRequested = true;
         if (process is null || process.HasExited)
         {
             return;
@@ -177,9 +194,18 @@ public sealed class LocalPostgresServer : IAsyncDisposable
             arguments.AddRange(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
         }
 
-        var process = new Process { StartInfo = ServerUserStartInfo(Path.Combine(_binDirectory, "postgres"), arguments), EnableRaisingEvents = true };
+        var startInfo = UnixProcess.InOwnSession(ServerUserStartInfo(Path.Combine(_binDirectory, "postgres"), arguments));
+        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Remember(e.Data);
         process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        process.Exited += (_, _) =>
+        {
+            if (!_stopRequested)
+            {
+                Exited?.Invoke(process.ExitCode);
+            }
+        };
+        _stopRequested = false;
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -27,6 +27,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public Uri HttpEndpoint { get; }
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
     public bool IsRunning => _process is { HasExited: false };
+    public int? ProcessId => _process?.Id;
 
     public event Action<string>? OutputReceived;
     /// <summary>Raised when the process ends without being asked to: a crash.</summary>
@@ -53,7 +54,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             startInfo.Environment[key] = value;
         }
 
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        var process = new Process { StartInfo = UnixProcess.InOwnSession(startInfo), EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Remember(e.Data);
         process.ErrorDataReceived += (_, e) => Remember(e.Data);
         process.Exited += (_, _) =>

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Xml.Linq;
+using Ovrsee.Hosting;
+using Ovrsee.Hosting.Application;
+using Ovrsee.Hosting.Testing;
+using Ovrsee.Tests.Infrastructure;
+
+namespace Ovrsee.Tests.AppHost;
+
+/// <summary>The whole system from the testing builder: the AppHost's graph on free ports and a throwaway database.</summary>
+public class WholeSystemTests
+{
+    private const string Caller = "+14155550100";
+
+    [Fact]
+    public async Task A_signed_incoming_call_and_its_completion_are_recorded_for_the_numbers_workspace()
+    {
+        var appHost = OvrseeTestingBuilder.Create();
+        await using var app = await appHost.BuildAsync();
+        await app.StartAsync();
+
+        var workspace = await Seed.WorkspaceAsync(app.AdminConnectionString);
+        var number = "+1415" + Random.Shared.Next(1000000, 9999999);
+        await Seed.PhoneNumberAsync(app.AdminConnectionString, workspace, number);
+        var callSid = Seed.NewCallSid();
+        using var twilio = new TwilioWebhookClient(app.GetEndpoint(OvrseeSystem.WebhookApi), app.TwilioAuthToken);
+
+        var answer = await twilio.PostAsync("/api/aloha/webhooks/incoming-call", TwilioForms.IncomingCall(callSid, Caller, number));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.NotNull(XDocument.Parse(await answer.Content.ReadAsStringAsync()).Root!.Element("Record"));
+        var completed = await twilio.PostAsync("/api/aloha/webhooks/call-status",
+            TwilioForms.Status(callSid, Caller, number, "completed", sequence: 3, DateTimeOffset.UtcNow, duration: 42));
+        Assert.Equal(HttpStatusCode.NoContent, completed.StatusCode);
+
+        // Read back through the database until the calls API (GET /api/aloha/calls) can be asked instead.
+        Task<T?> Recorded<T>(string column) =>
+            Seed.ScalarAsync<T>(app.AdminConnectionString, $"SELECT {column} FROM call_logs WHERE call_sid = $1", callSid);
+        Assert.Equal(workspace, await Recorded<Guid>("workspace_id"));
+        Assert.Equal("completed", await Recorded<string>("status"));
+        Assert.Equal(42, await Recorded<int>("duration_seconds"));
+        Assert.Equal(Caller, await Recorded<string>("from_number"));
+
+        using var provisioning = app.CreateHttpClient(OvrseeSystem.Provisioning);
+        Assert.Equal(HttpStatusCode.OK, (await provisioning.GetAsync("/health")).StatusCode);
+        var environment = app.Application.Get<ProjectResource>(OvrseeSystem.Provisioning).ResolveEnvironment();
+        Assert.Equal(app.GetEndpoint(OvrseeSystem.WebhookApi).ToString().TrimEnd('/'), environment["services__webhookapi__http__0"]);
+        Assert.Equal(app.GetConnectionString(), environment["ConnectionStrings__ovrsee"]);
+    }
+
+    [Fact]
+    public async Task A_subset_leaves_out_what_nothing_waits_for_and_refuses_the_rest()
+    {
+        await using var app = await OvrseeTestingBuilder.Create().WithoutResource(OvrseeSystem.Provisioning).BuildAsync();
+
+        Assert.Equal([OvrseeSystem.Postgres, OvrseeSystem.DatabaseName, OvrseeSystem.WebhookApi], app.Application.Resources.Select(r => r.Name));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => OvrseeTestingBuilder.Create().WithoutResource(OvrseeSystem.Postgres).BuildAsync());
+        Assert.Contains("'ovrsee' waits for 'postgres'", refused.Message);
+    }
+}

@@ -11,7 +11,8 @@ internal static class ConfigureNumber
 {
     public const string Path = "/api/aloha/configure-webhooks";
 
-    public static async Task RunAsync(string phoneNumberId, string provisioningEndpoint, string? publicBaseUrl, CancellationToken cancellationToken)
+    /// <param name="bearerToken">The dev workspace owner's token: numbers bought in the dev workspace are theirs to configure.</param>
+    public static async Task RunAsync(string phoneNumberId, string provisioningEndpoint, string? publicBaseUrl, string bearerToken, CancellationToken cancellationToken)
     {
         if (publicBaseUrl is null)
         {
@@ -20,6 +21,7 @@ internal static class ConfigureNumber
         }
 
         using var http = new HttpClient { BaseAddress = new Uri(provisioningEndpoint), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearerToken);
         try
         {
             using var response = await http.PostAsJsonAsync(Path, new { phoneNumberId, publicBaseUrl }, cancellationToken);
@@ -31,8 +33,8 @@ internal static class ConfigureNumber
             }
             Console.WriteLine(response.StatusCode switch
             {
-                HttpStatusCode.NotFound => "  Provisioning does not offer this endpoint (yet); paste the URLs above into the Twilio Console instead.",
-                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => "  Provisioning wants a signed-in user for this; paste the URLs above into the Twilio Console instead.",
+                HttpStatusCode.NotFound => "  No such number in the dev workspace; use a phoneNumberId from GET /api/telephony/phone-numbers, or paste the URLs above into the Twilio Console.",
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => "  The dev owner may not configure this number; call configure-webhooks with the owner's own token, or paste the URLs above into the Twilio Console.",
                 _ when response.IsSuccessStatusCode => "  The number now sends its calls to the URLs above.",
                 _ => "  Not configured; paste the URLs above into the Twilio Console instead.",
             });

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Ovrsee.Auth;
-using Ovrsee.Hosting.Services;
 
 namespace Ovrsee.AppHost;
 
@@ -22,18 +21,24 @@ internal static class DevToken
             return 1;
         }
 
-        var secret = configuration["Auth:JwtSecret"];
-        if (string.IsNullOrWhiteSpace(secret))
-        {
-            secret = DevJwtSecret(Path.Combine(ServiceProject.RepositoryRoot, ".ovrsee"));
-        }
-        var token = SupabaseStyleToken.Create(secret, DevSeed.OwnerUserId, TimeSpan.FromHours(12));
+        var token = ForDevOwner(configuration, AppHostConfiguration.StateDirectory(configuration));
 
         Console.Error.WriteLine($"Token for the dev workspace owner (user {DevSeed.OwnerUserId}, workspace {DevSeed.WorkspaceId}, number {DevSeed.PhoneNumber}), valid 12 hours:");
         Console.WriteLine(token);
         Console.Error.WriteLine();
         Console.Error.WriteLine("Try:  curl -H \"Authorization: Bearer $(dotnet run --project Ovrsee.AppHost -- dev-token 2>/dev/null)\" http://127.0.0.1:5180/api/aloha/calls");
         return 0;
+    }
+
+    /// <summary>A token for the seeded dev workspace's owner, signed with the secret the services were given.</summary>
+    public static string ForDevOwner(IConfiguration configuration, string stateDirectory)
+    {
+        var secret = configuration["Auth:JwtSecret"];
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            secret = DevJwtSecret(stateDirectory);
+        }
+        return SupabaseStyleToken.Create(secret, DevSeed.OwnerUserId, TimeSpan.FromHours(12));
     }
 
     /// <summary>The local stand-in for the Supabase JWT secret, made once per checkout.</summary>

@@ -68,7 +68,8 @@ await using (dashboard)
     ConsoleReport.Ready(app, dashboard, state, options.StateDirectory, startedAt.Elapsed);
     if (configuration["ConfigureNumber"] is { Length: > 0 } phoneNumberId)
     {
-        await ConfigureNumber.RunAsync(phoneNumberId, state.Provisioning, state.PublicBaseUrl, shutdown.Token);
+        await ConfigureNumber.RunAsync(phoneNumberId, state.Provisioning, state.PublicBaseUrl,
+            DevToken.ForDevOwner(configuration, options.StateDirectory), shutdown.Token);
     }
 
     await shutdown.WaitAsync();

@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using Ovrsee.Hosting;
 using Ovrsee.Hosting.Application;
 using Ovrsee.Hosting.Testing;
+using Ovrsee.Tests.Calls;
 using Ovrsee.Tests.Infrastructure;
 
 namespace Ovrsee.Tests.AppHost;
@@ -32,13 +33,17 @@ public class WholeSystemTests
             TwilioForms.Status(callSid, Caller, number, "completed", sequence: 3, DateTimeOffset.UtcNow, duration: 42));
         Assert.Equal(HttpStatusCode.NoContent, completed.StatusCode);
 
-        // Read back through the database until the calls API (GET /api/aloha/calls) can be asked instead.
-        Task<T?> Recorded<T>(string column) =>
-            Seed.ScalarAsync<T>(app.AdminConnectionString, $"SELECT {column} FROM call_logs WHERE call_sid = $1", callSid);
-        Assert.Equal(workspace, await Recorded<Guid>("workspace_id"));
-        Assert.Equal("completed", await Recorded<string>("status"));
-        Assert.Equal(42, await Recorded<int>("duration_seconds"));
-        Assert.Equal(Caller, await Recorded<string>("from_number"));
+        // Read back as the front end would: a workspace member through the calls API.
+        var member = Guid.NewGuid();
+        await Seed.MemberAsync(app.AdminConnectionString, workspace, member);
+        using var api = app.CreateHttpClient(OvrseeSystem.WebhookApi);
+        var token = CallsApiClient.TokenFor(member, secret: app.Settings["Auth__JwtSecret"]);
+        var page = await CallsApiClient.JsonAsync(await CallsApiClient.GetAsync(api, "/api/aloha/calls", token));
+        var call = Assert.Single(page.GetProperty("items").EnumerateArray());
+        Assert.Equal(callSid, call.GetProperty("callSid").GetString());
+        Assert.Equal("completed", call.GetProperty("status").GetString());
+        Assert.Equal(42, call.GetProperty("durationSeconds").GetInt32());
+        Assert.Equal(Caller, call.GetProperty("from").GetString());
 
         using var provisioning = app.CreateHttpClient(OvrseeSystem.Provisioning);
         Assert.Equal(HttpStatusCode.OK, (await provisioning.GetAsync("/health")).StatusCode);

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Ovrsee.Hosting;
+using Ovrsee.Hosting.Application;
+using Ovrsee.Hosting.Testing;
 using Ovrsee.Simulator;
 using Ovrsee.Tests.Calls;
 using Ovrsee.Tests.Infrastructure;
@@ -22,24 +24,16 @@ public class ChaosTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_hundred_chaotic_calls_through_a_database_restart_end_exactly_true()
     {
-        await using var system = await OvrseeSystem.StartAsync(new OvrseeSystemOptions
-        {
-            StateDirectory = TestPostgres.NewRootDirectory("chaos"),
-            PostgresPort = 0, WebhookApiPort = 0, ProvisioningPort = 0,
-            EphemeralDatabase = true,
-            ServiceSettings = new Dictionary<string, string?>
-            {
-                ["Twilio__AuthToken"] = TestServiceEnvironment.AuthToken,
-                ["Auth__JwtSecret"] = TestServiceEnvironment.JwtSecret,
-                ["Webhooks__Spool__Directory"] = TestPostgres.NewRootDirectory("chaos-spool"),
-                ["RateLimiting__Webhooks__PermitsPerSecond"] = "100000",
-                ["RateLimiting__Webhooks__Burst"] = "100000",
-                // The voicemail pipeline has its own tests; here it would only reach for api.twilio.com.
-                ["Jobs__Enabled"] = "false",
-                ["Logging__LogLevel__Default"] = "Warning",
-            },
-        });
-        var admin = system.Postgres!.AdminConnectionString(OvrseeSystem.DatabaseName);
+        await using var app = await OvrseeTestingBuilder.Create()
+            .WithSetting("RateLimiting__Webhooks__PermitsPerSecond", "100000")
+            .WithSetting("RateLimiting__Webhooks__Burst", "100000")
+            // The voicemail pipeline has its own tests; here it would only reach for api.twilio.com.
+            .WithSetting("Jobs__Enabled", "false")
+            .BuildAsync();
+        await app.StartAsync();
+        var postgres = app.Application.Get<PostgresServerResource>(OvrseeSystem.Postgres).Server!;
+        var webhookApi = app.GetEndpoint(OvrseeSystem.WebhookApi);
+        var admin = app.AdminConnectionString;
         var workspace = await Seed.WorkspaceAsync(admin);
         var user = Guid.NewGuid();
         await Seed.MemberAsync(admin, workspace, user);
@@ -48,8 +42,8 @@ public class ChaosTests(ITestOutputHelper output)
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var simulator = new TwilioSimulator(http, new SimulatorOptions
         {
-            TargetBaseUrl = system.WebhookApi.HttpEndpoint,
-            AuthToken = TestServiceEnvironment.AuthToken,
+            TargetBaseUrl = webhookApi,
+            AuthToken = app.TwilioAuthToken,
             Chaos = ChaosOptions.All,
             Seed = 20261125,
         });
@@ -58,17 +52,17 @@ public class ChaosTests(ITestOutputHelper output)
 
         var placing = Task.WhenAll(calls.Select(call => simulator.PlaceCallAsync(call)));
         await Task.Delay(TimeSpan.FromMilliseconds(400));
-        await system.Postgres.StopAsync();
+        await postgres.StopAsync();
         output.WriteLine("PostgreSQL stopped");
         await Task.Delay(TimeSpan.FromSeconds(2));
-        await system.Postgres.RestartAsync();
+        await postgres.RestartAsync();
         output.WriteLine("PostgreSQL back");
         var outcomes = await placing;
         output.WriteLine($"requests: {outcomes.Sum(o => o.RequestsSent)}, retries: {outcomes.Sum(o => o.Retries)}");
 
         // Spooled callbacks drain in the background: wait until the API shows every final status.
-        using var api = new HttpClient { BaseAddress = system.WebhookApi.HttpEndpoint };
-        var token = CallsApiClient.TokenFor(user);
+        using var api = app.CreateHttpClient(OvrseeSystem.WebhookApi);
+        var token = CallsApiClient.TokenFor(user, secret: app.Settings["Auth__JwtSecret"]);
         List<JsonElement> listed = [];
         for (var attempt = 0; attempt < 120; attempt++)
         {

@@ -12,7 +12,15 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName);
+        // The webhook statements are large CTEs sent thousands of times a minute: prepared once per
+        // connection, PostgreSQL skips parsing and planning them on every callback.
+        builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName, dataSource =>
+        {
+            if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
+            {
+                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            }
+        });
         builder.Services.AddProblemDetails();
         builder.AddOvrseeAuthentication();
         builder.AddDefaultOpenApi();

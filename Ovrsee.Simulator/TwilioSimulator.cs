@@ -163,23 +163,27 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
         }
         await using (client)
         {
-            await client.SendConnectedAsync();
-            await client.SendStartAsync(call.CallSid, parameters);
-            var silence = Enumerable.Repeat((byte)0xFF, 160).ToArray();
-            var frames = (int)(options.StreamDuration.TotalMilliseconds / 20);
-            using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-            for (var i = 0; i < frames && !client.Closed.IsCompleted; i++)
+            try
             {
-                await client.SendMediaAsync(silence);
-                if (i == frames / 2)
+                await client.SendConnectedAsync();
+                await client.SendStartAsync(call.CallSid, parameters);
+                var silence = Enumerable.Repeat((byte)0xFF, 160).ToArray();
+                var frames = (int)(options.StreamDuration.TotalMilliseconds / 20);
+                using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+                for (var i = 0; i < frames && !client.Closed.IsCompleted; i++)
                 {
-                    await client.SendDtmfAsync("1");
+                    await client.SendMediaAsync(silence);
+                    if (i == frames / 2)
+                    {
+                        await client.SendDtmfAsync("1");
+                    }
+                    await pace.WaitForNextTickAsync(cancellationToken);
                 }
-                await pace.WaitForNextTickAsync(cancellationToken);
-            }
-            if (!client.Closed.IsCompleted)
-            {
                 await client.SendStopAsync(call.CallSid);
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                // The server ended the stream (the agent is done, or asked for voicemail): Twilio stops sending too.
             }
             try
             {

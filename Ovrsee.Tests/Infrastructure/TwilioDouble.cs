@@ -54,16 +54,14 @@ public sealed partial class TwilioDouble : IAsyncDisposable
 
     public static async Task<TwilioDouble> StartAsync(PrismServer? validateWith)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var builder = LoopbackWebApp.CreateBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var prism = validateWith is null ? null : new HttpClient { BaseAddress = validateWith.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
         TwilioDouble? self = null;
         app.Run(context => self!.HandleAsync(context));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        self = new TwilioDouble(app, new Uri(address), prism);
+        var address = await LoopbackWebApp.StartAsync(app);
+        self = new TwilioDouble(app, address, prism);
         return self;
     }
 

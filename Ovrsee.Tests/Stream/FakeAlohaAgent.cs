@@ -1,3 +1,4 @@
+using Ovrsee.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -58,17 +59,15 @@ public sealed class FakeAlohaAgent : IAsyncDisposable
 
     public static async Task<FakeAlohaAgent> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var builder = LoopbackWebApp.CreateBuilder();
         builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        app.Urls.Add("http://127.0.0.1:0");
         app.UseWebSockets();
         FakeAlohaAgent? agent = null;
         app.Map("/agent/{behaviour}", (HttpContext context, string behaviour) => agent!.HandleAsync(context, behaviour));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        agent = new FakeAlohaAgent(app, new Uri(address));
+        var address = await LoopbackWebApp.StartAsync(app);
+        agent = new FakeAlohaAgent(app, address);
         return agent;
     }
 

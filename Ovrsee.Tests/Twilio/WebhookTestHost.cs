@@ -1,3 +1,4 @@
+using Ovrsee.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -45,7 +46,7 @@ internal sealed class WebhookTestHost : IAsyncDisposable
 
     public static async Task<WebhookTestHost> StartAsync(Dictionary<string, string?>? settings = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var builder = LoopbackWebApp.CreateBuilder();
 
         // Hermetic: no TWILIO_* or NEXT_PUBLIC_APP_URL from the machine running the tests.
         builder.Configuration.Sources.Clear();
@@ -62,7 +63,6 @@ internal sealed class WebhookTestHost : IAsyncDisposable
         builder.Logging.ClearProviders().AddProvider(logs);
 
         var app = builder.Build();
-        app.Urls.Add("http://127.0.0.1:0");
 
         var handled = new ConcurrentQueue<TwilioRequest>();
         IResult Handle(HttpContext context)
@@ -74,9 +74,8 @@ internal sealed class WebhookTestHost : IAsyncDisposable
         app.MapPost(VoicePath, Handle).ValidateTwilioRequest();
         app.MapGroup("/twilio/group").ValidateTwilioRequest().MapPost("/status", Handle);
 
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new WebhookTestHost(app, new Uri(address), handled, logs);
+        var address = await LoopbackWebApp.StartAsync(app);
+        return new WebhookTestHost(app, address, handled, logs);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using Ovrsee.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
@@ -29,15 +30,13 @@ public sealed class HttpDouble : IAsyncDisposable
 
     public static async Task<HttpDouble> StartAsync(Action<WebApplication> map)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var builder = LoopbackWebApp.CreateBuilder();
         builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        app.Urls.Add("http://127.0.0.1:0");
         map(app);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new HttpDouble(app, new Uri(address));
+        var address = await LoopbackWebApp.StartAsync(app);
+        return new HttpDouble(app, address);
     }
 
     public async ValueTask DisposeAsync()

@@ -118,7 +118,7 @@ public sealed class ExternalVoiceAgent : IVoiceAgent, IDisposable
             else
             {
                 // Twilio ended the stream and every buffered frame has gone to the agent: tell it.
-                await CompletesWithinAsync(signals, options.CloseTimeout);
+                await TaskDeadline.CompletesWithinAsync(signals, options.CloseTimeout);
                 var stopBuffer = new ArrayBufferWriter<byte>(64);
                 AgentOutbound.WriteStop(stopBuffer, "stream-stopped");
                 try
@@ -133,35 +133,19 @@ public sealed class ExternalVoiceAgent : IVoiceAgent, IDisposable
             }
 
             await pumpStop.CancelAsync();
-            if (!await CompletesWithinAsync(Task.WhenAll(audio, signals), options.CloseTimeout))
+            if (!await TaskDeadline.CompletesWithinAsync(Task.WhenAll(audio, signals), options.CloseTimeout))
             {
                 socket.Abort(); // a send is stuck on an agent that stopped reading
             }
             await WebSocketMessageReader.CloseOutputQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, "stream ended", options.CloseTimeout);
-            if (!await CompletesWithinAsync(receive, options.CloseTimeout))
+            if (!await TaskDeadline.CompletesWithinAsync(receive, options.CloseTimeout))
             {
                 socket.Abort();
-                await CompletesWithinAsync(receive, options.CloseTimeout);
+                await TaskDeadline.CompletesWithinAsync(receive, options.CloseTimeout);
             }
             return result;
         }
 
-        private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout)
-        {
-            try
-            {
-                await task.WaitAsync(timeout);
-            }
-            catch (TimeoutException)
-            {
-                return false;
-            }
-            catch (Exception)
-            {
-                // The task's own failure was already turned into a result; here only "done" matters.
-            }
-            return true;
-        }
 
         private async Task PumpAudioAsync(CallerStream caller, CancellationToken stop, CancellationToken sendToken)
         {

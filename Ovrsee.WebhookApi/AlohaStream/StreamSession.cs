@@ -265,15 +265,15 @@ public sealed partial class StreamSession
         // Our side of the end: what is queued goes out, then our close frame. Twilio answers with
         // its own and then requests the Connect action.
         output.Complete();
-        if (!await CompletesWithinAsync(writer, _options.CloseTimeout))
+        if (!await TaskDeadline.CompletesWithinAsync(writer, _options.CloseTimeout))
         {
             _twilio.Abort();
         }
         await WebSocketMessageReader.CloseOutputQuietlyAsync(_twilio, WebSocketCloseStatus.NormalClosure, ending.Reason, _options.CloseTimeout);
-        if (!await CompletesWithinAsync(receive, _options.CloseTimeout))
+        if (!await TaskDeadline.CompletesWithinAsync(receive, _options.CloseTimeout))
         {
             _twilio.Abort();
-            await CompletesWithinAsync(receive, _options.CloseTimeout);
+            await TaskDeadline.CompletesWithinAsync(receive, _options.CloseTimeout);
         }
         await session.CancelAsync();
 
@@ -485,22 +485,6 @@ public sealed partial class StreamSession
         }
     }
 
-    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout)
-    {
-        try
-        {
-            await task.WaitAsync(timeout);
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-        catch (Exception)
-        {
-            // A failed writer or receive loop is done too; its failure already ended the stream.
-        }
-        return true;
-    }
 
     private static long ParseLong(string? value) =>
         long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : -1;

@@ -12,8 +12,16 @@ internal static class DevToken
 {
     private const string SecretFile = "dev-jwt-secret";
 
-    public static int Run(IConfiguration configuration)
+    public static int Run(string[] args)
     {
+        var repositoryRoot = AppContext.BaseDirectory;
+        while (Path.GetDirectoryName(repositoryRoot.TrimEnd('/')) is { } parent && !File.Exists(Path.Combine(repositoryRoot, "Ovrsee.Aspire.sln")))
+        {
+            repositoryRoot = parent;
+        }
+        var configuration = new ConfigurationManager();
+        configuration.AddUserSecrets(typeof(DevToken).Assembly, optional: true).AddEnvironmentVariables();
+        AppHostSettings.AddSources(configuration, repositoryRoot, args);
         var environment = configuration["DOTNET_ENVIRONMENT"] ?? configuration["ASPNETCORE_ENVIRONMENT"] ?? "Development";
         if (string.Equals(environment, "Production", StringComparison.OrdinalIgnoreCase))
         {
@@ -21,7 +29,7 @@ internal static class DevToken
             return 1;
         }
 
-        var token = ForDevOwner(configuration, AppHostConfiguration.StateDirectory(configuration));
+        var token = ForDevOwner(configuration, AppHostSettings.From(configuration, repositoryRoot).StateDirectory);
 
         Console.Error.WriteLine($"Token for the dev workspace owner (user {DevSeed.OwnerUserId}, workspace {DevSeed.WorkspaceId}, number {DevSeed.PhoneNumber}), valid 12 hours:");
         Console.WriteLine(token);

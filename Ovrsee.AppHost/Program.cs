@@ -1,82 +1,51 @@
 using Ovrsee.AppHost;
-using Ovrsee.Hosting;
+using Ovrsee.AppHost.Tunnels;
 
-var configuration = AppHostConfiguration.Build(args);
 if (args is ["dev-token", ..])
 {
-    return DevToken.Run(configuration);
+    return DevToken.Run(args[1..]);
 }
-
-using var loggerFactory = AppHostConfiguration.CreateLoggerFactory();
-var logger = loggerFactory.CreateLogger("Ovrsee.AppHost");
-using var shutdown = new ShutdownSignal();
-
-var startedAt = Stopwatch.StartNew();
-OvrseeSystemOptions options;
-try
+if (AppHostCommandLine.Check(args) is { } exitCode)
 {
-    options = AppHostConfiguration.SystemOptions(configuration);
+    return exitCode;
 }
-catch (ArgumentException ex)
+
+var builder = DistributedApplication.CreateBuilder(args);
+var settings = builder.ReadOvrseeSettings(args);
+
+// PostgreSQL (container, installed binaries, or an external server) → database "ovrsee" → migrations.
+var database = builder.AddOvrseeDatabase(settings);
+var migrate = builder.AddProject<Projects.Ovrsee_WebhookApi>("migrate", o => o.ExcludeLaunchProfile = true)
+    .WithArgs("migrate")
+    .WithReference(database.Resource, "ovrsee").WaitFor(database.Resource)
+    .WithServiceLogin(database);
+
+var serviceSettings = builder.AddServiceSettings(settings);
+
+var webhookApi = builder.AddProject<Projects.Ovrsee_WebhookApi>("webhookapi", o => o.ExcludeLaunchProfile = true)
+    .WithHttpEndpoint(port: settings.WebhookApiPort, name: "http")
+    .WithExternalHttpEndpoints()
+    .WithDatabase(database).WaitFor(database.Resource).WaitForCompletion(migrate)
+    .WithEnvironment("Webhooks__Spool__Directory", Path.Combine(settings.StateDirectory, "webhook-spool"))
+    .WithServiceSettings(serviceSettings)
+    .WithHttpHealthCheck("/health");
+
+var provisioning = builder.AddProject<Projects.Ovrsee_Provisioning>("provisioning", o => o.ExcludeLaunchProfile = true)
+    .WithHttpEndpoint(port: settings.ProvisioningPort, name: "http")
+    .WithDatabase(database).WaitFor(database.Resource).WaitForCompletion(migrate)
+    .WithReference(webhookApi)
+    .WithServiceSettings(serviceSettings)
+    .WithHttpHealthCheck("/health");
+
+if (settings.Tunnel is { } tunnelProvider)
 {
-    Console.Error.WriteLine(ex.Message);
-    return 2;
+    var tunnel = builder.AddTunnel("tunnel", tunnelProvider, webhookApi);
+    webhookApi.WithPublicUrlOf(tunnel);
+    provisioning.WithPublicUrlOf(tunnel);
 }
 
-// The graph (OvrseeSystem), plus what the dashboard adds: every service exports OTLP to it.
-var dashboardPort = AppHostConfiguration.DashboardPort(configuration);
-var otlpApiKey = DashboardServer.NewApiKey();
-await using var app = OvrseeSystem.Declare(new OvrseeApplicationBuilder(logger), options)
-    .WithOtlpExporter(new Uri($"http://127.0.0.1:{dashboardPort}"), otlpApiKey)
-    .Build();
-ConsoleReport.Follow(app);
+webhookApi.WithDeveloperCommands(serviceSettings, database);
+provisioning.WithConfigureNumber(settings, serviceSettings);
 
-DashboardServer dashboard;
-try
-{
-    dashboard = await DashboardServer.StartAsync(dashboardPort, otlpApiKey, () => app.Resources, shutdown.Token);
-}
-catch (InvalidOperationException ex)
-{
-    Console.Error.WriteLine(ex.Message);
-    return 1;
-}
-
-await using (dashboard)
-{
-    Console.WriteLine($"Dashboard: {dashboard.Url}");
-    try
-    {
-        await app.StartAsync(shutdown.Token);
-        if (app.Get<PostgresDatabaseResource>(OvrseeSystem.DatabaseName).AdminConnectionString is { } admin)
-        {
-            await DevSeed.ApplyAsync(admin, shutdown.Token);
-        }
-    }
-    catch (OperationCanceledException) when (shutdown.Token.IsCancellationRequested)
-    {
-        Console.WriteLine("Stopping...");
-        return 0;
-    }
-    catch (Exception ex)
-    {
-        ConsoleReport.StartFailed(app, ex);
-        return 1;
-    }
-
-    var state = StateFile.Write(options.StateDirectory, app, dashboard, configuration);
-    ConsoleReport.Ready(app, dashboard, state, options.StateDirectory, startedAt.Elapsed);
-    if (configuration["ConfigureNumber"] is { Length: > 0 } phoneNumberId)
-    {
-        await ConfigureNumber.RunAsync(phoneNumberId, state.Provisioning, state.PublicBaseUrl,
-            DevToken.ForDevOwner(configuration, options.StateDirectory), shutdown.Token);
-    }
-
-    await shutdown.WaitAsync();
-    Console.WriteLine("Stopping everything, in reverse order...");
-    var stopping = Stopwatch.StartNew();
-    await app.StopAsync();
-    StateFile.Delete(options.StateDirectory);
-    Console.WriteLine($"Stopped in {stopping.Elapsed.TotalSeconds:0.0}s.");
-}
+builder.Build().Run();
 return 0;

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Json;
-using Microsoft.Extensions.Configuration.Memory;
 
 namespace Ovrsee.AppHost;
 
@@ -71,7 +70,7 @@ internal static class TwilioSettingsCheck
             CommandLineConfigurationProvider => "command line",
             EnvironmentVariablesConfigurationProvider => "environment",
             JsonConfigurationProvider => "user-secrets",
-            MemoryConfigurationProvider => ".env", // the AppHost's only in-memory source
+            _ when provider?.GetType().Namespace == "DotNetEnv.Configuration" => ".env",
             _ => "configuration",
         };
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,12 @@ public static class DatabaseExtensions
                 host.Services.GetRequiredService<NpgsqlDataSource>(),
                 host.Services.GetRequiredService<ILogger<MigrationRunner>>()).ApplyAsync();
             logger.LogInformation("Database is up to date ({Count} migration(s) applied now)", applied.Count);
+            var configuration = host.Services.GetRequiredService<IConfiguration>();
+            if (configuration["Database:ServiceLogin"] is { Length: > 0 } login)
+            {
+                await EnsureServiceLoginAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), login, configuration["Database:ServiceLoginPassword"]);
+                logger.LogInformation("Service login {Login} may act as ovrsee_tenant and ovrsee_system", login);
+            }
             Environment.ExitCode = 0;
         }
         catch (MigrationFailedException ex)
@@ -41,5 +48,28 @@ public static class DatabaseExtensions
             await disposable.DisposeAsync();
         }
         return true;
+    }
+
+    /// <summary>
+    /// The login the services use (the AppHost's local databases): never a superuser, so row-level
+    /// security applies; without an explicit scope it acts as a tenant of no workspace and sees nothing.
+    /// </summary>
+    private static async Task EnsureServiceLoginAsync(NpgsqlDataSource dataSource, string login, string? password)
+    {
+        var quoted = "\"" + login.Replace("\"", "\"\"") + "\"";
+        var literalPassword = password is null ? "NULL" : "'" + password.Replace("'", "''") + "'";
+        await using var command = dataSource.CreateCommand($"""
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{login.Replace("'", "''")}') THEN
+                    CREATE ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+                END IF;
+            END
+            $$;
+            ALTER ROLE {quoted} PASSWORD {literalPassword};
+            GRANT ovrsee_tenant, ovrsee_system TO {quoted};
+            ALTER ROLE {quoted} SET role = 'ovrsee_tenant';
+            """);
+        await command.ExecuteNonQueryAsync();
     }
 }

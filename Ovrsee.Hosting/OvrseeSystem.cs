@@ -1,91 +1,75 @@
 using Microsoft.Extensions.Logging;
 using Ovrsee.Data;
-using Ovrsee.Hosting.Application;
 using Ovrsee.Hosting.Postgres;
 using Ovrsee.Hosting.Services;
 
 namespace Ovrsee.Hosting;
 
 /// <summary>
-/// The resource graph, declared once for the AppHost and the tests (as an Aspire AppHost's
-/// Program.cs is): PostgreSQL → database and its migrations → WebhookApi and Provisioning, each
-/// waiting for what it needs to be healthy. With a tunnel, both services also wait for its URL.
+/// PostgreSQL, migrations and both built services as plain processes, without Aspire's
+/// orchestrator: for the benchmarks, which measure the services and nothing else. The system
+/// developers run is Ovrsee.AppHost.
 /// </summary>
 public static class OvrseeSystem
 {
     public const string DatabaseName = DatabaseExtensions.ConnectionName;
-    public const string Postgres = "postgres";
-    public const string WebhookApi = "webhookapi";
-    public const string Provisioning = "provisioning";
-    public const string Tunnel = "tunnel";
 
-    public static OvrseeApplicationBuilder Declare(OvrseeApplicationBuilder builder, OvrseeSystemOptions options)
-    {
-        var postgres = string.IsNullOrWhiteSpace(options.ExternalConnectionString)
-            ? builder.AddPostgres(Postgres, new LocalPostgresOptions
-            {
-                RootDirectory = Path.Combine(options.StateDirectory, "postgres"),
-                Port = options.PostgresPort,
-                Ephemeral = options.EphemeralDatabase,
-            })
-            : builder.AddExternalPostgres(Postgres, options.ExternalConnectionString);
-        var database = postgres.AddDatabase(DatabaseName);
-
-        var webhookApi = builder.AddProject(WebhookApi, ServiceProject.WebhookApi, options.WebhookApiPort)
-            .WithReference(database).WaitFor(database)
-            .WithEnvironment("Webhooks__Spool__Directory", Path.Combine(options.StateDirectory, "webhook-spool"))
-            .WithEnvironment(ServiceEnvironment(options)); // later entries win: explicit settings over these defaults
-
-        var provisioning = builder.AddProject(Provisioning, ServiceProject.Provisioning, options.ProvisioningPort)
-            .WithReference(database).WaitFor(database)
-            .WithReference(webhookApi)
-            .WithEnvironment(ServiceEnvironment(options));
-
-        if (options.Tunnel is { } provider)
-        {
-            var tunnel = builder.AddTunnel(Tunnel, provider, webhookApi);
-            webhookApi.WithPublicBaseUrl(tunnel);
-            provisioning.WithPublicBaseUrl(tunnel);
-        }
-
-        webhookApi.HealthTimeout = provisioning.HealthTimeout = options.HealthTimeout;
-        return builder;
-    }
-
-    /// <summary>
-    /// Declares and starts the graph, returning once everything is healthy: for callers that want
-    /// the system and nothing more (benchmarks, end-to-end tests). The AppHost adds its dashboard.
-    /// </summary>
     public static async Task<Running> StartAsync(OvrseeSystemOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        var application = Declare(new OvrseeApplicationBuilder(logger), options).Build();
+        var postgres = await LocalPostgresServer.StartAsync(new LocalPostgresOptions
+        {
+            RootDirectory = Path.Combine(options.StateDirectory, "postgres"),
+            Port = options.PostgresPort,
+            Ephemeral = options.EphemeralDatabase,
+        }, logger, cancellationToken);
+        var running = new Running(postgres);
         try
         {
-            await application.StartAsync(cancellationToken);
+            await postgres.PrepareDatabaseAsync(DatabaseName, cancellationToken);
+            var environment = new Dictionary<string, string?>(options.ServiceSettings)
+            {
+                ["ConnectionStrings__ovrsee"] = postgres.ServiceConnectionString(DatabaseName),
+                ["ASPNETCORE_ENVIRONMENT"] = options.Environment,
+                ["DOTNET_ENVIRONMENT"] = options.Environment,
+                ["Webhooks__Spool__Directory"] = Path.Combine(options.StateDirectory, "webhook-spool"),
+            };
+            running.WebhookApi = await StartServiceAsync(ServiceProject.WebhookApi, options.WebhookApiPort, environment, options.HealthTimeout, cancellationToken);
+            environment["services__webhookapi__http__0"] = running.WebhookApi.HttpEndpoint.ToString().TrimEnd('/');
+            running.Provisioning = await StartServiceAsync(ServiceProject.Provisioning, options.ProvisioningPort, environment, options.HealthTimeout, cancellationToken);
+            return running;
         }
         catch
         {
-            await application.DisposeAsync();
+            await running.DisposeAsync();
             throw;
         }
-        return new Running(application);
     }
 
-    /// <summary>A started system; disposing it stops everything in reverse order.</summary>
-    public sealed class Running(OvrseeApplication application) : IAsyncDisposable
+    private static async Task<ServiceProcess> StartServiceAsync(ServiceProject project, int port, IDictionary<string, string?> environment, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        public OvrseeApplication Application { get; } = application;
-        /// <summary>The local server; null when ConnectionStrings:ovrsee named an existing one.</summary>
-        public LocalPostgresServer? Postgres => Application.Get<PostgresServerResource>(OvrseeSystem.Postgres).Server;
-        public ProjectResource WebhookApi => Application.Get<ProjectResource>(OvrseeSystem.WebhookApi);
-        public ProjectResource Provisioning => Application.Get<ProjectResource>(OvrseeSystem.Provisioning);
-
-        public ValueTask DisposeAsync() => Application.DisposeAsync();
+        var service = new ServiceProcess(project, new Uri($"http://127.0.0.1:{(port == 0 ? LoopbackPort.Free() : port)}/"), environment);
+        service.Start();
+        await service.WaitUntilHealthyAsync(timeout, cancellationToken);
+        return service;
     }
 
-    private static Dictionary<string, string?> ServiceEnvironment(OvrseeSystemOptions options) => new(options.ServiceSettings)
+    /// <summary>A started system; disposing it stops the services, then PostgreSQL.</summary>
+    public sealed class Running(LocalPostgresServer postgres) : IAsyncDisposable
     {
-        ["ASPNETCORE_ENVIRONMENT"] = options.Environment,
-        ["DOTNET_ENVIRONMENT"] = options.Environment,
-    };
+        public LocalPostgresServer Postgres { get; } = postgres;
+        public ServiceProcess WebhookApi { get; internal set; } = null!;
+        public ServiceProcess Provisioning { get; internal set; } = null!;
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var service in new[] { Provisioning, WebhookApi })
+            {
+                if (service is not null)
+                {
+                    await service.DisposeAsync();
+                }
+            }
+            await Postgres.DisposeAsync();
+        }
+    }
 }

@@ -1,14 +1,9 @@
-using Ovrsee.Hosting.Tunnels;
-
 namespace Ovrsee.Hosting;
 
 public sealed class OvrseeSystemOptions
 {
     /// <summary>State kept between runs (PostgreSQL data, endpoints file). Git-ignored.</summary>
     public required string StateDirectory { get; init; }
-
-    /// <summary>An existing PostgreSQL (e.g. Supabase); when set, no local server is started.</summary>
-    public string? ExternalConnectionString { get; init; }
 
     /// <summary>0 picks a free port.</summary>
     public int PostgresPort { get; init; } = 55432;
@@ -21,7 +16,4 @@ public sealed class OvrseeSystemOptions
     public IDictionary<string, string?> ServiceSettings { get; init; } = new Dictionary<string, string?>();
 
     public TimeSpan HealthTimeout { get; init; } = TimeSpan.FromSeconds(90);
-
-    /// <summary>A tunnel to start in front of WebhookApi; its URL becomes both services' Webhooks:PublicBaseUrl.</summary>
-    public TunnelProvider? Tunnel { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Aspire.Hosting.LocalPostgres;
 using Npgsql;
 using Ovrsee.Data;
 

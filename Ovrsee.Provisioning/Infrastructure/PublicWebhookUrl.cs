@@ -15,7 +15,7 @@ public static class PublicWebhookUrl
 
     private const string WhatToDo =
         "Set Webhooks:PublicBaseUrl (env Webhooks__PublicBaseUrl, or the seed's NEXT_PUBLIC_APP_URL) to the public https URL of the WebhookApi: " +
-        "locally, a tunnel to it (e.g. 'devtunnel host -p 5180 --allow-anonymous' or 'ngrok http 5180') passed to the AppHost as --public-url https://…; " +
+        "locally, run the AppHost with --tunnel cloudflared (or ngrok, devtunnel), or pass your own tunnel's URL as --public-url https://…; " +
         "in Azure, the WebhookApi's https address (WEBHOOK_PUBLIC_BASE_URL).";
 
     private static readonly IPNetwork[] NonPublicIPv4 =

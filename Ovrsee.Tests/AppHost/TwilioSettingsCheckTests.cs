@@ -1,5 +1,8 @@
+extern alias apphost;
+
+using DotNetEnv.Configuration;
 using Microsoft.Extensions.Configuration;
-using Ovrsee.AppHost;
+using apphost::Ovrsee.AppHost;
 using Ovrsee.Tests.Infrastructure;
 
 namespace Ovrsee.Tests.AppHost;
@@ -9,11 +12,12 @@ public class TwilioSettingsCheckTests
     [Fact]
     public void Says_which_are_missing_where_the_others_came_from_and_what_still_works()
     {
+        var state = TestPostgres.NewRootDirectory("twilio-check");
+        File.WriteAllText(Path.Combine(state, ".env"), "# the seed's names work\nTWILIO_ACCOUNT_SID=AC123\n");
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["TWILIO_ACCOUNT_SID"] = "AC123" })
+            .AddDotNetEnv(Path.Combine(state, ".env"), DotNetEnv.LoadOptions.NoEnvVars())
             .AddCommandLine(["--Twilio:ApiKey=SK1"])
             .Build();
-        var state = TestPostgres.NewRootDirectory("twilio-check");
         var output = new StringWriter();
 
         var devToken = TwilioSettingsCheck.Report(configuration, state, output);

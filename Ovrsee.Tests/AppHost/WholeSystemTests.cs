@@ -1,30 +1,47 @@
 using System.Net;
 using System.Xml.Linq;
-using Ovrsee.Hosting;
-using Ovrsee.Hosting.Application;
-using Ovrsee.Hosting.Testing;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Ovrsee.Tests.Calls;
 using Ovrsee.Tests.Infrastructure;
 
 namespace Ovrsee.Tests.AppHost;
 
-/// <summary>The whole system from the testing builder: the AppHost's graph on free ports and a throwaway database.</summary>
-public class WholeSystemTests
+/// <summary>The whole system as the AppHost declares it, through Aspire's testing builder.</summary>
+[Collection(AppHostCollection.Name)]
+public class WholeSystemTests(AppHostFixture system)
 {
     private const string Caller = "+14155550100";
 
     [Fact]
+    public async Task Every_resource_is_up_and_migrate_ran_to_completion()
+    {
+        foreach (var name in new[] { "postgres", "ovrsee", "webhookapi", "provisioning" })
+        {
+            Assert.True(system.App.ResourceNotifications.TryGetCurrentState(name, out var resource), name);
+            Assert.Equal(KnownResourceStates.Running, resource!.Snapshot.State?.Text);
+            Assert.Equal(HealthStatus.Healthy, resource.Snapshot.HealthStatus);
+        }
+        Assert.True(system.App.ResourceNotifications.TryGetCurrentState("migrate", out var migrate));
+        Assert.Equal(KnownResourceStates.Finished, migrate!.Snapshot.State?.Text);
+        Assert.Equal(0, migrate.Snapshot.ExitCode);
+
+        // The services log in as ovrsee_app, which row-level security applies to, not as the superuser.
+        Assert.True(await Seed.ScalarAsync<long>(system.AdminConnectionString, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'ovrsee_app'") > 0);
+        Assert.False(await Seed.ScalarAsync<bool>(system.AdminConnectionString, "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = 'ovrsee_app'"));
+    }
+
+    [Fact]
     public async Task A_signed_incoming_call_and_its_completion_are_recorded_for_the_numbers_workspace()
     {
-        var appHost = OvrseeTestingBuilder.Create();
-        await using var app = await appHost.BuildAsync();
-        await app.StartAsync();
-
-        var workspace = await Seed.WorkspaceAsync(app.AdminConnectionString);
+        var workspace = await Seed.WorkspaceAsync(system.AdminConnectionString);
         var number = "+1415" + Random.Shared.Next(1000000, 9999999);
-        await Seed.PhoneNumberAsync(app.AdminConnectionString, workspace, number);
+        await Seed.PhoneNumberAsync(system.AdminConnectionString, workspace, number);
         var callSid = Seed.NewCallSid();
-        using var twilio = new TwilioWebhookClient(app.GetEndpoint(OvrseeSystem.WebhookApi), app.TwilioAuthToken);
+        using var twilio = new TwilioWebhookClient(system.WebhookApi, AppHostFixture.AuthToken);
 
         var answer = await twilio.PostAsync("/api/aloha/webhooks/incoming-call", TwilioForms.IncomingCall(callSid, Caller, number));
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
@@ -33,32 +50,29 @@ public class WholeSystemTests
             TwilioForms.Status(callSid, Caller, number, "completed", sequence: 3, DateTimeOffset.UtcNow, duration: 42));
         Assert.Equal(HttpStatusCode.NoContent, completed.StatusCode);
 
-        // Read back as the front end would: a workspace member through the calls API.
         var member = Guid.NewGuid();
-        await Seed.MemberAsync(app.AdminConnectionString, workspace, member);
-        using var api = app.CreateHttpClient(OvrseeSystem.WebhookApi);
-        var token = CallsApiClient.TokenFor(member, secret: app.Settings["Auth__JwtSecret"]);
+        await Seed.MemberAsync(system.AdminConnectionString, workspace, member);
+        using var api = system.App.CreateHttpClient("webhookapi", "http");
+        var token = CallsApiClient.TokenFor(member, secret: AppHostFixture.JwtSecret);
         var page = await CallsApiClient.JsonAsync(await CallsApiClient.GetAsync(api, "/api/aloha/calls", token));
         var call = Assert.Single(page.GetProperty("items").EnumerateArray());
         Assert.Equal(callSid, call.GetProperty("callSid").GetString());
         Assert.Equal("completed", call.GetProperty("status").GetString());
         Assert.Equal(42, call.GetProperty("durationSeconds").GetInt32());
-        Assert.Equal(Caller, call.GetProperty("from").GetString());
 
-        using var provisioning = app.CreateHttpClient(OvrseeSystem.Provisioning);
+        using var provisioning = system.App.CreateHttpClient("provisioning", "http");
         Assert.Equal(HttpStatusCode.OK, (await provisioning.GetAsync("/health")).StatusCode);
-        var environment = app.Application.Get<ProjectResource>(OvrseeSystem.Provisioning).ResolveEnvironment();
-        Assert.Equal(app.GetEndpoint(OvrseeSystem.WebhookApi).ToString().TrimEnd('/'), environment["services__webhookapi__http__0"]);
-        Assert.Equal(app.GetConnectionString(), environment["ConnectionStrings__ovrsee"]);
     }
 
     [Fact]
-    public async Task A_subset_leaves_out_what_nothing_waits_for_and_refuses_the_rest()
+    public async Task The_mint_dev_token_command_gives_a_token_the_calls_api_accepts()
     {
-        await using var app = await OvrseeTestingBuilder.Create().WithoutResource(OvrseeSystem.Provisioning).BuildAsync();
+        var commands = system.App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync("webhookapi", "mint-dev-token");
+        Assert.True(result.Success, result.Message);
 
-        Assert.Equal([OvrseeSystem.Postgres, OvrseeSystem.DatabaseName, OvrseeSystem.WebhookApi], app.Application.Resources.Select(r => r.Name));
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => OvrseeTestingBuilder.Create().WithoutResource(OvrseeSystem.Postgres).BuildAsync());
-        Assert.Contains("'ovrsee' waits for 'postgres'", refused.Message);
+        using var api = system.App.CreateHttpClient("webhookapi", "http");
+        var response = await CallsApiClient.GetAsync(api, "/api/aloha/calls", result.Data!.Value);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }

@@ -14,7 +14,7 @@ public static class Extensions
     {
         // The webhook statements are large CTEs sent thousands of times a minute: prepared once per
         // connection, PostgreSQL skips parsing and planning them on every callback.
-        builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName, dataSource =>
+        builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName, configureDataSourceBuilder: dataSource =>
         {
             if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
             {

@@ -1,39 +1,34 @@
 using System.Text.Json;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Ovrsee.Hosting;
-using Ovrsee.Hosting.Application;
-using Ovrsee.Hosting.Testing;
 using Ovrsee.Simulator;
 using Ovrsee.Tests.Calls;
 using Ovrsee.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace Ovrsee.Tests.EndToEnd;
+namespace Ovrsee.Tests.AppHost;
 
 /// <summary>
 /// The whole system under Twilio's worst behaviour: 200 concurrent calls with every chaos option,
 /// 30% leaving voicemail, PostgreSQL restarted in the middle. Afterwards the calls API must show
 /// exactly the truth the simulator knows: no call lost, none duplicated, every status, duration,
-/// timeline and voicemail right.
+/// timeline and voicemail right. PostgreSQL is stopped by a signal, as an operator or the OS would,
+/// and the AppHost's resource starts it again by itself.
 /// </summary>
-public class ChaosTests(ITestOutputHelper output)
+[Collection(AppHostCollection.Name)]
+public class ChaosTests(AppHostFixture system, ITestOutputHelper output)
 {
     private const int Calls = 200;
     private const int VoicemailCalls = 60;
-    private const string Number = "+15005550006";
+    // Not the AppHost's seeded dev number: this workspace has a number of its own.
+    private static readonly string Number = "+1628" + Random.Shared.Next(1000000, 9999999);
 
     [Fact]
     public async Task Two_hundred_chaotic_calls_through_a_database_restart_end_exactly_true()
     {
-        await using var app = await OvrseeTestingBuilder.Create()
-            .WithSetting("RateLimiting__Webhooks__PermitsPerSecond", "100000")
-            .WithSetting("RateLimiting__Webhooks__Burst", "100000")
-            // The voicemail pipeline has its own tests; here it would only reach for api.twilio.com.
-            .WithSetting("Jobs__Enabled", "false")
-            .BuildAsync();
-        await app.StartAsync();
-        var postgres = app.Application.Get<PostgresServerResource>(OvrseeSystem.Postgres).Server!;
-        var webhookApi = app.GetEndpoint(OvrseeSystem.WebhookApi);
-        var admin = app.AdminConnectionString;
+        var webhookApi = system.WebhookApi;
+        var admin = system.AdminConnectionString;
         var workspace = await Seed.WorkspaceAsync(admin);
         var user = Guid.NewGuid();
         await Seed.MemberAsync(admin, workspace, user);
@@ -43,7 +38,7 @@ public class ChaosTests(ITestOutputHelper output)
         var simulator = new TwilioSimulator(http, new SimulatorOptions
         {
             TargetBaseUrl = webhookApi,
-            AuthToken = app.TwilioAuthToken,
+            AuthToken = AppHostFixture.AuthToken,
             Chaos = ChaosOptions.All,
             Seed = 20261125,
         });
@@ -52,17 +47,21 @@ public class ChaosTests(ITestOutputHelper output)
 
         var placing = Task.WhenAll(calls.Select(call => simulator.PlaceCallAsync(call)));
         await Task.Delay(TimeSpan.FromMilliseconds(400));
-        await postgres.StopAsync();
+        // SIGINT: PostgreSQL's fast shutdown; the resource's launcher starts it again after 1 s.
+        Assert.True(UnixProcess.Signal(system.PostmasterPid(), UnixProcess.SigInt));
         output.WriteLine("PostgreSQL stopped");
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        await postgres.RestartAsync();
+        using (var back = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), back.Token);
+            await system.App.ResourceNotifications.WaitForResourceAsync("postgres", e => e.Snapshot.HealthStatus == HealthStatus.Healthy, back.Token);
+        }
         output.WriteLine("PostgreSQL back");
         var outcomes = await placing;
         output.WriteLine($"requests: {outcomes.Sum(o => o.RequestsSent)}, retries: {outcomes.Sum(o => o.Retries)}");
 
         // Spooled callbacks drain in the background: wait until the API shows every final status.
-        using var api = app.CreateHttpClient(OvrseeSystem.WebhookApi);
-        var token = CallsApiClient.TokenFor(user, secret: app.Settings["Auth__JwtSecret"]);
+        using var api = system.App.CreateHttpClient("webhookapi", "http");
+        var token = CallsApiClient.TokenFor(user, secret: AppHostFixture.JwtSecret);
         List<JsonElement> listed = [];
         for (var attempt = 0; attempt < 120; attempt++)
         {
@@ -107,8 +106,8 @@ public class ChaosTests(ITestOutputHelper output)
             Assert.Equal(outcome.RecordingSid is not null, voicemail.ValueKind == JsonValueKind.Object && voicemail.GetProperty("recordingStatus").GetString() == "completed");
         }
 
-        Assert.Equal(VoicemailCalls, (int)await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM voicemail_messages WHERE recording_status = 'completed'"));
-        Assert.Equal(VoicemailCalls, (int)await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM jobs WHERE kind = 'voicemail.fetch-recording'"));
-        Assert.Equal(Calls, (int)await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM call_logs"));
+        Assert.Equal(VoicemailCalls, (int)await Seed.ScalarAsync<long>(admin, $"SELECT count(*) FROM voicemail_messages WHERE recording_status = 'completed' AND workspace_id = '{workspace}'"));
+        Assert.Equal(VoicemailCalls, (int)await Seed.ScalarAsync<long>(admin, $"SELECT count(*) FROM jobs WHERE kind = 'voicemail.fetch-recording' AND workspace_id = '{workspace}'"));
+        Assert.Equal(Calls, (int)await Seed.ScalarAsync<long>(admin, $"SELECT count(*) FROM call_logs WHERE workspace_id = '{workspace}'"));
     }
 }

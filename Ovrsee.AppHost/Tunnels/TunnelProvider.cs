@@ -1,12 +1,12 @@
 using System.Text.RegularExpressions;
 
-namespace Ovrsee.Hosting.Tunnels;
+namespace Ovrsee.AppHost.Tunnels;
 
 /// <summary>
 /// A tunnel CLI that gives a local port a public HTTPS URL (Twilio cannot call 127.0.0.1):
 /// how to start it, and how to find the URL in what it prints.
 /// </summary>
-public sealed partial record TunnelProvider(string Name, string Executable, Func<int, string[]> Arguments, Regex PublicUrl, string InstallHint)
+internal sealed partial record TunnelProvider(string Name, string Executable, Func<int, string[]> Arguments, Regex PublicUrl, string InstallHint)
 {
     /// <summary>Microsoft Dev Tunnels; needs 'devtunnel user login' once.</summary>
     public static TunnelProvider DevTunnel { get; } = new("devtunnel", "devtunnel",
@@ -27,9 +27,11 @@ public sealed partial record TunnelProvider(string Name, string Executable, Func
 
     public static IReadOnlyList<TunnelProvider> All { get; } = [DevTunnel, Ngrok, Cloudflared];
 
-    public static TunnelProvider Parse(string name) =>
-        All.FirstOrDefault(p => string.Equals(p.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown tunnel '{name}'. Use one of: {string.Join(", ", All.Select(p => p.Name))}.");
+    public static bool TryParse(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TunnelProvider? provider)
+    {
+        provider = All.FirstOrDefault(p => string.Equals(p.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
+        return provider is not null;
+    }
 
     public string? TryReadPublicUrl(string line) =>
         PublicUrl.Match(line) is { Success: true } match ? match.Groups["url"].Value : null;

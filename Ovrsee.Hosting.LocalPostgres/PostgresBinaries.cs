@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Ovrsee.Hosting.Postgres;
+namespace Aspire.Hosting.LocalPostgres;
 
 public sealed class PostgresNotFoundException(string message) : Exception(message);
 
@@ -23,8 +23,8 @@ public static class PostgresBinaries
               Debian/Ubuntu:  sudo apt-get install -y postgresql        (binaries land in /usr/lib/postgresql/<version>/bin)
               macOS:          brew install postgresql@16                (then add $(brew --prefix postgresql@16)/bin to PATH)
               Windows:        winget install PostgreSQL.PostgreSQL.16   (add its bin folder to PATH)
-              Elsewhere:      set Postgres:BinDirectory (env Postgres__BinDirectory) to the folder holding initdb and postgres
-              Existing server (e.g. Supabase): set ConnectionStrings__ovrsee and no local server is started.
+              Elsewhere:      give AddLocalPostgres the folder holding initdb and postgres (binDirectory)
+              Or use a container or an existing server instead.
             """);
     }
 

@@ -1,0 +1,76 @@
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Configuration;
+using Ovrsee.Auth;
+using Ovrsee.Simulator;
+
+namespace Ovrsee.AppHost;
+
+/// <summary>
+/// The dev seed (a workspace, owner and number on a local database) and the dashboard's commands
+/// on WebhookApi: "Mint dev token" and "Place a simulated call".
+/// </summary>
+internal static class DeveloperCommands
+{
+    public static IResourceBuilder<ProjectResource> WithDeveloperCommands(
+        this IResourceBuilder<ProjectResource> webhookApi, ServiceSettings settings, OvrseeDatabase database)
+    {
+        var builder = webhookApi.ApplicationBuilder;
+        if (database.IsLocal)
+        {
+            // Runs once the waits are over (migrations done), just before WebhookApi starts.
+            builder.Eventing.Subscribe<BeforeResourceStartedEvent>(webhookApi.Resource, async (_, cancellationToken) =>
+                await DevSeed.ApplyAsync((await database.Resource.Resource.ConnectionStringExpression.GetValueAsync(cancellationToken))!, cancellationToken));
+        }
+
+        if (settings.JwtSecret is { } jwtSecret)
+        {
+            webhookApi.WithCommand("mint-dev-token", "Mint dev token", _ => Task.FromResult(CommandResults.Success(
+                    $"Bearer token for the dev workspace owner ({DevSeed.OwnerUserId}), valid 12 hours.",
+                    SupabaseStyleToken.Create(jwtSecret, DevSeed.OwnerUserId, TimeSpan.FromHours(12)), CommandResultFormat.Text)),
+                new CommandOptions { IconName = "Key", Description = "A bearer token for the calls API, as 'dev-token' prints." });
+        }
+
+        webhookApi.WithCommand("place-simulated-call", "Place a simulated call", async context =>
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            var endpoint = webhookApi.GetEndpoint("http");
+            var simulator = new TwilioSimulator(http, new SimulatorOptions { TargetBaseUrl = new Uri(endpoint.Url + "/"), AuthToken = settings.AuthToken });
+            try
+            {
+                var outcome = await simulator.PlaceCallAsync(SimulatedCall.Random(DevSeed.PhoneNumber, leavesVoicemail: true, Random.Shared), context.CancellationToken);
+                return CommandResults.Success($"Call {outcome.Call.CallSid} to {DevSeed.PhoneNumber}: {outcome.FinalStatus}, {outcome.DurationSeconds}s" +
+                    (outcome.RecordingSid is null ? "." : $", voicemail {outcome.RecordingSid}."));
+            }
+            catch (Exception ex) when (ex is SimulatorException or HttpRequestException)
+            {
+                return CommandResults.Failure(ex.Message);
+            }
+        }, new CommandOptions
+        {
+            IconName = "Call",
+            Description = "Plays Twilio: a signed call to the dev number that leaves a voicemail (as 'dotnet run --project Ovrsee.Simulator').",
+            UpdateState = context => context.ResourceSnapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
+                ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+        });
+        return webhookApi;
+    }
+
+    /// <summary>--configure-number &lt;phoneNumberId&gt;: once Provisioning is healthy, point that number at the public URL.</summary>
+    public static IResourceBuilder<ProjectResource> WithConfigureNumber(
+        this IResourceBuilder<ProjectResource> provisioning, AppHostSettings settings, ServiceSettings serviceSettings)
+    {
+        if (settings.ConfigureNumber is not { } phoneNumberId)
+        {
+            return provisioning;
+        }
+        var builder = provisioning.ApplicationBuilder;
+        builder.Eventing.Subscribe<ResourceReadyEvent>(provisioning.Resource, async (_, cancellationToken) =>
+        {
+            var tunnel = builder.Resources.OfType<Tunnels.TunnelResource>().FirstOrDefault();
+            var publicUrl = tunnel?.PublicUrl ?? builder.Configuration["Webhooks:PublicBaseUrl"] ?? builder.Configuration["NEXT_PUBLIC_APP_URL"];
+            var token = SupabaseStyleToken.Create(serviceSettings.JwtSecret ?? "", DevSeed.OwnerUserId, TimeSpan.FromMinutes(5));
+            await ConfigureNumber.RunAsync(phoneNumberId, provisioning.GetEndpoint("http").Url, publicUrl, token, cancellationToken);
+        });
+        return provisioning;
+    }
+}

@@ -1,0 +1,84 @@
+extern alias apphost;
+
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Configuration;
+using Ovrsee.Hosting;
+using Ovrsee.Tests.Infrastructure;
+
+namespace Ovrsee.Tests.AppHost;
+
+/// <summary>
+/// The real AppHost (DCP, the Aspire dashboard, PostgreSQL from the installed binaries, migrate,
+/// both services) started once through DistributedApplicationTestingBuilder and shared by the
+/// tests of the "apphost" collection: starting one costs ~10 s and stopping it ~13 s.
+/// Every port is a free one; nothing depends on 5180/5181/18888 being free.
+/// </summary>
+public sealed class AppHostFixture : IAsyncLifetime
+{
+    public const string AuthToken = "apphost-test-auth-token-0000000000";
+    public const string JwtSecret = "apphost-test-jwt-secret-00000000000000000000";
+
+    public DistributedApplication App { get; private set; } = null!;
+    public string StateDirectory { get; } = TestPostgres.NewRootDirectory("apphost");
+    public Uri Dashboard { get; private set; } = null!;
+    public string AdminConnectionString { get; private set; } = null!;
+    public Uri WebhookApi => App.GetEndpoint("webhookapi", "http");
+    public string PostmasterPidFile => Path.Combine(StateDirectory, "postgres", "data", "postmaster.pid");
+
+    public async Task InitializeAsync()
+    {
+        var dashboardPort = LoopbackPort.Free();
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<apphost::Projects.Ovrsee_AppHost>(
+            [
+                "--state-dir", StateDirectory, "--postgres-container", "false", "--Postgres:Ephemeral=true",
+                "--postgres-port", "0", "--webhookapi-port", "0", "--provisioning-port", "0",
+                "--Twilio:AuthToken=" + AuthToken, "--Auth:JwtSecret=" + JwtSecret,
+            ],
+            (options, host) =>
+            {
+                options.DisableDashboard = false;
+                options.AllowUnsecuredTransport = true;
+                host.Configuration ??= new ConfigurationManager();
+                host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{dashboardPort}",
+                    ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
+                    ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
+                    // The browser test opens the dashboard without the login token.
+                    ["ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"] = "true",
+                    ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
+                });
+            });
+        var webhookApi = appHost.Resources.OfType<ProjectResource>().Single(r => r.Name == "webhookapi");
+        appHost.CreateResourceBuilder(webhookApi)
+            .WithEnvironment("RateLimiting__Webhooks__PermitsPerSecond", "100000")
+            .WithEnvironment("RateLimiting__Webhooks__Burst", "100000")
+            // The voicemail pipeline has its own tests; here it would only reach for api.twilio.com.
+            .WithEnvironment("Jobs__Enabled", "false");
+
+        App = await appHost.BuildAsync();
+        using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        await App.StartAsync(startup.Token);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("webhookapi", startup.Token);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("provisioning", startup.Token);
+        Dashboard = new Uri($"http://127.0.0.1:{dashboardPort}/");
+        AdminConnectionString = (await App.GetConnectionStringAsync("ovrsee", startup.Token))!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        try { Directory.Delete(StateDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public int PostmasterPid() => int.Parse(File.ReadLines(PostmasterPidFile).First());
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppHostCollection : ICollectionFixture<AppHostFixture>
+{
+    public const string Name = "apphost";
+}

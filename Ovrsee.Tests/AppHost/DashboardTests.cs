@@ -1,0 +1,61 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Ovrsee.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Ovrsee.Tests.AppHost;
+
+/// <summary>
+/// The real Aspire dashboard, in Debian's chromium: every resource running and healthy, and a
+/// webhook's trace with its HTTP server span and its SQL span. Screenshots go to the test output.
+/// </summary>
+[Collection(AppHostCollection.Name)]
+public class DashboardTests(AppHostFixture system, ITestOutputHelper output)
+{
+    private const string IncomingCall = "/api/aloha/webhooks/incoming-call";
+    private static readonly LocatorAssertionsToContainTextOptions Soon = new() { Timeout = 60_000 };
+
+    [Fact]
+    public async Task Shows_every_resource_running_and_a_webhooks_trace_with_its_sql_span()
+    {
+        await using var chromium = await HeadlessChromium.LaunchAsync();
+        var page = await chromium.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1600, Height = 1000 } });
+
+        await page.GotoAsync(system.Dashboard.ToString());
+        foreach (var resource in new[] { "postgres", "ovrsee", "migrate", "webhookapi", "provisioning" })
+        {
+            var row = page.Locator("[role='row']", new() { HasTextRegex = new Regex($@"\b{resource}\b") }).First;
+            await Assertions.Expect(row).ToContainTextAsync(new Regex(resource == "migrate" ? "Finished" : "Running"), Soon);
+            if (resource != "migrate")
+            {
+                await Assertions.Expect(row).Not.ToContainTextAsync("Unhealthy");
+            }
+        }
+        await Screenshot(page, "resources");
+
+        using var twilio = new TwilioWebhookClient(system.WebhookApi, AppHostFixture.AuthToken);
+        var response = await twilio.PostAsync(IncomingCall, TwilioForms.IncomingCall(Seed.NewCallSid(), "+14155550100", "+15005550006"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // Traces arrive over OTLP within the exporter's batch interval; reload until this one is listed.
+        var trace = page.GetByText(new Regex($"POST {Regex.Escape(IncomingCall)}")).First;
+        for (var attempt = 0; attempt < 30 && !await trace.IsVisibleAsync(); attempt++)
+        {
+            await page.GotoAsync(new Uri(system.Dashboard, "traces").ToString());
+            await page.WaitForTimeoutAsync(1000);
+        }
+        await trace.ClickAsync(new() { Timeout = 30_000 });
+        var detail = page.Locator("body");
+        await Assertions.Expect(detail).ToContainTextAsync("webhookapi", Soon);
+        await Assertions.Expect(detail).ToContainTextAsync(new Regex("postgresql|ovrsee", RegexOptions.IgnoreCase), Soon);
+        await Screenshot(page, "trace");
+    }
+
+    private async Task Screenshot(IPage page, string name)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"ovrsee-dashboard-{name}-{Environment.ProcessId}.png");
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        output.WriteLine($"screenshot: {path}");
+    }
+}

@@ -1,5 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Ovrsee.Auth;
 using Ovrsee.Simulator;
 
@@ -17,9 +17,13 @@ internal static class DeveloperCommands
         var builder = webhookApi.ApplicationBuilder;
         if (database.IsLocal)
         {
-            // Runs once the waits are over (migrations done), just before WebhookApi starts.
-            builder.Eventing.Subscribe<BeforeResourceStartedEvent>(webhookApi.Resource, async (_, cancellationToken) =>
-                await DevSeed.ApplyAsync((await database.Resource.Resource.ConnectionStringExpression.GetValueAsync(cancellationToken))!, cancellationToken));
+            // Just before WebhookApi starts, once what it waits for (the migrations) is done: this event
+            // is also where Aspire does that waiting, and handlers are not ordered.
+            builder.Eventing.Subscribe<BeforeResourceStartedEvent>(webhookApi.Resource, async (@event, cancellationToken) =>
+            {
+                await @event.Services.GetRequiredService<ResourceNotificationService>().WaitForDependenciesAsync(webhookApi.Resource, cancellationToken);
+                await DevSeed.ApplyAsync((await database.Resource.Resource.ConnectionStringExpression.GetValueAsync(cancellationToken))!, cancellationToken);
+            });
         }
 
         if (settings.JwtSecret is { } jwtSecret)

@@ -31,7 +31,7 @@ public static class DatabaseExtensions
             var configuration = host.Services.GetRequiredService<IConfiguration>();
             if (configuration["Database:ServiceLogin"] is { Length: > 0 } login)
             {
-                await EnsureServiceLoginAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), login, configuration["Database:ServiceLoginPassword"]);
+                await EnsureServiceLoginAsync(configuration.GetConnectionString(ConnectionName)!, login, configuration["Database:ServiceLoginPassword"]);
                 logger.LogInformation("Service login {Login} may act as ovrsee_tenant and ovrsee_system", login);
             }
             Environment.ExitCode = 0;
@@ -54,8 +54,10 @@ public static class DatabaseExtensions
     /// The login the services use (the AppHost's local databases): never a superuser, so row-level
     /// security applies; without an explicit scope it acts as a tenant of no workspace and sees nothing.
     /// </summary>
-    private static async Task EnsureServiceLoginAsync(NpgsqlDataSource dataSource, string login, string? password)
+    private static async Task EnsureServiceLoginAsync(string connectionString, string login, string? password)
     {
+        // A data source of its own, without the host's logging: the statement holds the password.
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var quoted = "\"" + login.Replace("\"", "\"\"") + "\"";
         var literalPassword = password is null ? "NULL" : "'" + password.Replace("'", "''") + "'";
         await using var command = dataSource.CreateCommand($"""

@@ -29,7 +29,6 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var dashboardPort = LoopbackPort.Free();
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<apphost::Projects.Ovrsee_AppHost>(
             [
                 "--state-dir", StateDirectory, "--postgres-container", "false", "--Postgres:Ephemeral=true",
@@ -43,7 +42,7 @@ public sealed class AppHostFixture : IAsyncLifetime
                 host.Configuration ??= new ConfigurationManager();
                 host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
                 {
-                    ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{dashboardPort}",
+                    ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
                     ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
                     ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
                     // The browser test opens the dashboard without the login token.
@@ -63,7 +62,10 @@ public sealed class AppHostFixture : IAsyncLifetime
         await App.StartAsync(startup.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("webhookapi", startup.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("provisioning", startup.Token);
-        Dashboard = new Uri($"http://127.0.0.1:{dashboardPort}/");
+        // The testing builder gives the dashboard a port of its own choosing: read it off its resource.
+        var dashboard = await App.ResourceNotifications.WaitForResourceAsync("aspire-dashboard",
+            e => e.Snapshot.Urls.Any(u => u.Url.StartsWith("http", StringComparison.Ordinal)), startup.Token);
+        Dashboard = new Uri(dashboard.Snapshot.Urls.First(u => u.Url.StartsWith("http", StringComparison.Ordinal)).Url.TrimEnd('/') + "/");
         AdminConnectionString = (await App.GetConnectionStringAsync("ovrsee", startup.Token))!;
     }
 

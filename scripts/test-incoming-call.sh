@@ -4,7 +4,7 @@
 #   scripts/test-incoming-call.sh [--to +15005550006] [--from +14155550100] [--url http://127.0.0.1:5180] [--public-url https://x.ngrok.app]
 #
 # The Auth Token comes from TWILIO_AUTH_TOKEN, else the AppHost's local dev token in
-# .ovrsee/dev-twilio-auth-token. The URL comes from .ovrsee/state.json when the AppHost runs.
+# .ovrsee/dev-twilio-auth-token. The URL defaults to the AppHost's http://127.0.0.1:5180.
 # With a public URL, the request is still sent locally but signed for the URL Twilio would call.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

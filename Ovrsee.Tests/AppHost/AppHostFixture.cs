@@ -4,6 +4,8 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Ovrsee.Hosting;
 using Ovrsee.Tests.Infrastructure;
 
@@ -55,7 +57,13 @@ public sealed class AppHostFixture : IAsyncLifetime
             .WithEnvironment("RateLimiting__Webhooks__PermitsPerSecond", "100000")
             .WithEnvironment("RateLimiting__Webhooks__Burst", "100000")
             // The voicemail pipeline has its own tests; here it would only reach for api.twilio.com.
-            .WithEnvironment("Jobs__Enabled", "false");
+            .WithEnvironment("Jobs__Enabled", "false")
+            // A line per request, captured by DCP and forwarded to the test log, costs more than the request.
+            .WithEnvironment("Logging__LogLevel__Default", "Warning");
+        // The resources' consoles reach the test log only for warnings and errors (PostgreSQL logs to stderr).
+        appHost.Services.AddLogging(logging => logging
+            .AddFilter("Ovrsee.AppHost.Resources", LogLevel.Warning)
+            .AddFilter("Ovrsee.AppHost.Resources.postgres", LogLevel.None));
 
         App = await appHost.BuildAsync();
         using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(4));

@@ -14,7 +14,14 @@ public static class OurVariants
             ["per-request"] = ("WebhookApi, one commit per request", new() { ["Webhooks__GroupCommit__Enabled"] = "false" }),
             ["trace-all"] = ("WebhookApi, every request traced", new() { ["Telemetry__TraceSamplingRatio"] = "1" }),
             ["trace-none"] = ("WebhookApi, no request traced", new() { ["Telemetry__TraceSamplingRatio"] = "0" }),
-            ["log-info"] = ("WebhookApi, per-request logs at Information", new() { ["Logging__LogLevel__Default"] = "Debug", ["Logging__LogLevel__Microsoft"] = "Information" }),
+            ["writers-1"] = ("WebhookApi, group commit with 1 writer", new() { ["Webhooks__GroupCommit__Writers"] = "1" }),
+            ["writers-4"] = ("WebhookApi, group commit with 4 writers", new() { ["Webhooks__GroupCommit__Writers"] = "4" }),
+            // The defaults before #15: ASP.NET Core's request lines and our line per webhook, at Information.
+            ["log-info"] = ("WebhookApi, per-request logs at Information", new()
+            {
+                ["Logging__LogLevel__Microsoft.AspNetCore"] = "Information",
+                ["Logging__LogLevel__Ovrsee.WebhookApi.Infrastructure.WebhookRecorder"] = "Debug",
+            }),
         };
 }
 

@@ -17,11 +17,14 @@ public static class SystemPath
         {
             statement.Parameters.Add(parameter);
         }
-        return new NpgsqlBatch(connection)
-        {
-            BatchCommands = { new NpgsqlBatchCommand("SET LOCAL ROLE ovrsee_system"), statement },
-        };
+        var batch = CreateBatch(connection);
+        batch.BatchCommands.Add(statement);
+        return batch;
     }
+
+    /// <summary>The role switch alone: add the statements, which then share its implicit transaction.</summary>
+    public static NpgsqlBatch CreateBatch(NpgsqlConnection connection) =>
+        new(connection) { BatchCommands = { new NpgsqlBatchCommand("SET LOCAL ROLE ovrsee_system") } };
 
     /// <summary>
     /// A transaction that runs as ovrsee_system, for the cross-tenant jobs that need several

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -52,6 +53,7 @@ public static class Extensions
                     !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                     && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
                 .AddHttpClientInstrumentation());
+        builder.ConfigureTraceSampling();
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -59,6 +61,29 @@ public static class Extensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Head sampling: a share of root traces (Twilio's webhooks start them) is recorded, and a
+    /// sampled parent's children always are. Spans cost CPU and allocations on every request
+    /// whether or not anything exports them (docs/performance.md has the figures), so outside
+    /// Development only 10 % are kept unless Telemetry:TraceSamplingRatio says otherwise. The
+    /// standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables, when set, win.
+    /// </summary>
+    private static void ConfigureTraceSampling(this IHostApplicationBuilder builder)
+    {
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_TRACES_SAMPLER"]))
+        {
+            return;
+        }
+        var ratio = builder.Configuration.GetValue<double?>("Telemetry:TraceSamplingRatio")
+            ?? (builder.Environment.IsDevelopment() ? 1.0 : 0.1);
+        if (ratio is < 0 or > 1)
+        {
+            throw new InvalidOperationException($"Telemetry:TraceSamplingRatio must be between 0 and 1 (it is {ratio}).");
+        }
+        builder.Services.AddOpenTelemetry().WithTracing(tracing =>
+            tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio))));
     }
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

@@ -41,7 +41,10 @@ public class MigrationTests
             var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             startInfo.ArgumentList.Add(serviceDll);
             startInfo.ArgumentList.Add("migrate");
-            startInfo.Environment["ConnectionStrings__ovrsee"] = admin;
+            // Four processes start and authenticate at once: on a busy shared machine that takes
+            // longer than the admin string's 5 s connect timeout (and the ones waiting for the advisory
+            // lock wait longer than 30 s), which is not what this test is about.
+            startInfo.Environment["ConnectionStrings__ovrsee"] = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Timeout = 60, CommandTimeout = 300 }.ConnectionString;
             startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
             return Process.Start(startInfo)!;
         }).ToList();

@@ -29,7 +29,9 @@ public static class Extensions
         builder.Services.Configure<VoicemailOptions>(builder.Configuration.GetSection("Voicemail"));
         builder.Services.Configure<WebhookSpoolOptions>(builder.Configuration.GetSection("Webhooks:Spool"));
         builder.Services.Configure<WebhookRecorderOptions>(builder.Configuration.GetSection("Webhooks"));
+        builder.Services.AddOptions<GroupCommitOptions>().BindConfiguration("Webhooks:GroupCommit").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<CallbackRecorder>();
+        builder.Services.AddSingleton<GroupCommit>();
         builder.Services.AddSingleton<WebhookSpool>();
         builder.Services.AddSingleton<WebhookRecorder>();
         builder.Services.AddSingleton<CallAnswers>();

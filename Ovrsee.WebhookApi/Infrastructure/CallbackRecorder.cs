@@ -119,6 +119,63 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
     public async Task<IncomingCallRecord> RecordCallAsync(TwilioCallback callback, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection, RecordCallSql, CallParameters(callback));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadCallAsync(reader, cancellationToken);
+    }
+
+    /// <summary>
+    /// Group commit: several callbacks as one batch (one round trip) in one implicit transaction,
+    /// so they share one commit and one WAL flush. All or nothing: if any statement fails, none is
+    /// stored, and the caller retries the members one by one. The results are returned only after
+    /// the whole batch was read to its end, which is after PostgreSQL committed it.
+    /// </summary>
+    /// <returns>Per callback, in order: the call as stored for calls, null for voicemail callbacks.</returns>
+    public async Task<IncomingCallRecord?[]> RecordManyAsync(IReadOnlyList<TwilioCallback> callbacks, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection);
+        foreach (var callback in callbacks)
+        {
+            batch.BatchCommands.Add(callback.Kind switch
+            {
+                CallbackKind.IncomingCall or CallbackKind.CallStatus => Command(RecordCallSql, CallParameters(callback)),
+                CallbackKind.VoicemailRecorded => Command(VoicemailRecordedSql, VoicemailParameters(callback)),
+                CallbackKind.VoicemailTranscribed => Command(VoicemailTranscribedSql, VoicemailParameters(callback)),
+                _ => throw new ArgumentOutOfRangeException(nameof(callbacks), callback.Kind, "Not a group-committed callback kind"),
+            });
+        }
+
+        var results = new IncomingCallRecord?[callbacks.Count];
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            // Only the call statements return rows; Npgsql's reader skips statements that return none.
+            var first = true;
+            for (var i = 0; i < callbacks.Count; i++)
+            {
+                if (callbacks[i].Kind is not (CallbackKind.IncomingCall or CallbackKind.CallStatus))
+                {
+                    continue;
+                }
+                if (!first && !await reader.NextResultAsync(cancellationToken))
+                {
+                    throw new InvalidOperationException("A grouped call statement returned no result.");
+                }
+                first = false;
+                results[i] = await ReadCallAsync(reader, cancellationToken);
+            }
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+            }
+        }
+        return results;
+    }
+
+    public static bool IsGroupCommitted(CallbackKind kind) =>
+        kind is CallbackKind.IncomingCall or CallbackKind.CallStatus or CallbackKind.VoicemailRecorded or CallbackKind.VoicemailTranscribed;
+
+    private static NpgsqlParameter[] CallParameters(TwilioCallback callback)
+    {
         var isIncoming = callback.Kind == CallbackKind.IncomingCall;
         var direction = callback.Get("Direction");
         var outbound = direction?.StartsWith("outbound", StringComparison.Ordinal) == true;
@@ -128,7 +185,8 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
         // A redelivery repeats CallStatus and SequenceNumber (or Timestamp); that is the duplicate.
         var dedupeKey = isIncoming ? "incoming-call" : $"{status}:{sequence?.ToString() ?? callback.Get("Timestamp") ?? ""}";
 
-        await using var batch = SystemPath.CreateBatch(connection, RecordCallSql,
+        return
+        [
             Text(outbound ? callback.Get("From") : callback.Get("To")),
             Text(callback.CallSid),
             Text(callback.Get("AccountSid")),
@@ -142,8 +200,12 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
             Text(kind),
             new NpgsqlParameter { Value = isIncoming, NpgsqlDbType = NpgsqlDbType.Boolean },
             Text(dedupeKey),
-            Payload(callback));
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            Payload(callback),
+        ];
+    }
+
+    private static async Task<IncomingCallRecord> ReadCallAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         if (!await reader.ReadAsync(cancellationToken))
         {
             throw new InvalidOperationException("Recording a call returned no row.");
@@ -154,6 +216,13 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
             reader.GetBoolean(2),
             reader.GetBoolean(3),
             reader.IsDBNull(4) ? null : reader.GetString(4));
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        return command;
     }
 
     // The call log normally exists (Twilio asks for TwiML before anything is recorded); if the

@@ -15,6 +15,7 @@ public sealed class WebhookRecorderOptions
 /// </summary>
 public sealed class WebhookRecorder(
     CallbackRecorder database,
+    GroupCommit groupCommit,
     WebhookSpool spool,
     IOptions<WebhookRecorderOptions> options,
     ILogger<WebhookRecorder> logger)
@@ -26,10 +27,10 @@ public sealed class WebhookRecorder(
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.DatabaseTimeout);
-            if (callback.Kind is CallbackKind.IncomingCall or CallbackKind.CallStatus)
+            if (CallbackRecorder.IsGroupCommitted(callback.Kind))
             {
-                var call = await database.RecordCallAsync(callback, timeout.Token);
-                Log(callback, call.InService ? "recorded" : "recorded (number not in service)");
+                var call = await groupCommit.RecordAsync(callback, timeout.Token);
+                Log(callback, call is { InService: false } ? "recorded (number not in service)" : "recorded");
                 return call;
             }
             await database.RecordAsync(callback, timeout.Token);
@@ -61,11 +62,12 @@ public sealed class WebhookRecorder(
         }
     }
 
+    // Debug: one line per webhook costs more than the webhook's own work at production rates.
     private void Log(TwilioCallback callback, string outcome)
     {
-        if (logger.IsEnabled(LogLevel.Information))
+        if (logger.IsEnabled(LogLevel.Debug))
         {
-            logger.LogInformation("{Kind} {CallSid} {Status} from {From} to {To}: {Outcome}",
+            logger.LogDebug("{Kind} {CallSid} {Status} from {From} to {To}: {Outcome}",
                 callback.Kind, callback.CallSid, callback.Get("CallStatus") ?? callback.Get("RecordingStatus"),
                 PhoneNumberMask.Mask(callback.Get("From")), PhoneNumberMask.Mask(callback.Get("To")), outcome);
         }

@@ -1,0 +1,39 @@
+// The seed's stack as a benchmark peer: what its incoming-call route did, nothing more.
+// Express parses the form, Twilio's helper validates X-Twilio-Signature over the URL and the
+// parameters, node-postgres inserts one row per call (autocommit: one commit each), and the
+// answer is TwiML from Twilio's helper. Started by `Ovrsee.Benchmarks compare`; not a service.
+//
+// Environment: PORT, DATABASE_URL, TWILIO_AUTH_TOKEN, PG_POOL_SIZE (default 32, the benchmark's concurrency).
+const express = require('express');
+const twilio = require('twilio');
+const { Pool } = require('pg');
+
+const port = Number(process.env.PORT);
+const authToken = process.env.TWILIO_AUTH_TOKEN;
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.PG_POOL_SIZE || 32) });
+
+const app = express();
+app.use(express.urlencoded({ extended: false }));
+
+app.get('/health', (_req, res) => res.send('ok'));
+
+app.post('/api/aloha/webhooks/incoming-call', async (req, res) => {
+  const url = `http://127.0.0.1:${port}${req.originalUrl}`;
+  if (!twilio.validateRequest(authToken, req.header('X-Twilio-Signature') || '', url, req.body)) {
+    return res.status(403).send('Invalid signature');
+  }
+  try {
+    await pool.query(
+      'INSERT INTO calls (call_sid, account_sid, from_number, to_number, status) VALUES ($1, $2, $3, $4, $5)',
+      [req.body.CallSid, req.body.AccountSid, req.body.From, req.body.To, req.body.CallStatus]);
+  } catch (err) {
+    return res.status(500).send('Database error');
+  }
+  const twiml = new twilio.twiml.VoiceResponse();
+  twiml.say('Thanks for calling. Please leave a message after the tone.');
+  twiml.record({ maxLength: 120 });
+  res.type('text/xml').send(twiml.toString());
+});
+
+const server = app.listen(port, '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));

@@ -36,6 +36,10 @@ public sealed class WebhookSpoolReplayer(
             {
                 callback = await spool.ReadAsync(path, cancellationToken);
             }
+            catch (FileNotFoundException)
+            {
+                continue; // another replica sharing the folder replayed it first
+            }
             catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException)
             {
                 logger.LogError(ex, "Spooled webhook {File} is unreadable; set aside", Path.GetFileName(path));

@@ -66,7 +66,7 @@ public sealed partial class WebhookRecorder(
             await SpoolAsync(callback, ex);
             return null;
         }
-        catch (PostgresException ex)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             await SetAsideAsync(callback, ex);
             return null;
@@ -85,7 +85,7 @@ public sealed partial class WebhookRecorder(
             await SpoolAsync(callback, ex);
             return false;
         }
-        catch (PostgresException ex)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             await SetAsideAsync(callback, ex);
             return false;
@@ -127,11 +127,16 @@ public sealed partial class WebhookRecorder(
         LogSpooled(logger, reason.GetType().Name, callback.Kind, callback.CallSid);
     }
 
-    /// <summary>PostgreSQL refused the callback for good: kept on disk for an operator, never a 500 to Twilio.</summary>
-    private async Task SetAsideAsync(TwilioCallback callback, PostgresException refusal)
+    /// <summary>
+    /// PostgreSQL refused the callback for good (a constraint, or a bug of ours): a replay would only
+    /// repeat that, so it is kept on disk for an operator, and Twilio still gets its normal answer
+    /// (TwiML for an incoming-call), never a 500.
+    /// </summary>
+    private async Task SetAsideAsync(TwilioCallback callback, Exception refusal)
     {
         await WithinSpoolBudgetAsync(spool.SetAsideAsync(callback, CancellationToken.None), callback);
-        LogSetAside(logger, callback.Kind, callback.CallSid, refusal.SqlState, refusal.MessageText, spool.DeadDirectoryPath);
+        var reason = refusal is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : refusal.GetType().Name;
+        LogSetAside(logger, refusal, callback.Kind, callback.CallSid, reason, spool.DeadDirectoryPath);
     }
 
     private async Task WithinSpoolBudgetAsync(Task write, TwilioCallback callback)
@@ -162,8 +167,8 @@ public sealed partial class WebhookRecorder(
     [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL unavailable ({Error}); {Kind} for {CallSid} spooled to disk for replay")]
     private static partial void LogSpooled(ILogger logger, string error, CallbackKind kind, string callSid);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL refused {Kind} for {CallSid} ({SqlState}: {Reason}); kept in {Directory} for an operator, Twilio answered normally")]
-    private static partial void LogSetAside(ILogger logger, CallbackKind kind, string callSid, string sqlState, string reason, string directory);
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Kind} for {CallSid} could not be stored ({Reason}); kept in {Directory} for an operator, Twilio answered normally")]
+    private static partial void LogSetAside(ILogger logger, Exception exception, CallbackKind kind, string callSid, string reason, string directory);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Kind} for {CallSid}: PostgreSQL did not take it in time and neither did the spool in {Directory}")]
     private static partial void LogNotStored(ILogger logger, Exception exception, CallbackKind kind, string callSid, string directory);

@@ -5,6 +5,7 @@ using System.Xml.Linq;
 using Ovrsee.Hosting.Postgres;
 using Ovrsee.Hosting.Services;
 using Ovrsee.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Ovrsee.Tests.Webhooks;
 
@@ -13,7 +14,7 @@ namespace Ovrsee.Tests.Webhooks;
 /// database budget every incoming-call still gets its TwiML in well under Twilio's 15 s, the
 /// replica stays ready, and once PostgreSQL resumes every callback is stored exactly once.
 /// </summary>
-public class HungDatabaseTests
+public class HungDatabaseTests(ITestOutputHelper output)
 {
     private const int SigStop = 19, SigCont = 18;
 
@@ -26,8 +27,10 @@ public class HungDatabaseTests
         var workspace = await Seed.WorkspaceAsync(admin);
         const string to = "+14155550143", from = "+14155550100";
         await Seed.PhoneNumberAsync(admin, workspace, to);
+        var spool = TestPostgres.NewRootDirectory("hung-spool");
         await using ServiceProcess service = await WebhookApiFixture.StartServiceAsync(postgres.ServiceConnectionString("ovrsee"), new Dictionary<string, string?>
         {
+            ["Webhooks__Spool__Directory"] = spool,
             ["Webhooks__DatabaseTimeout"] = "00:00:02",
             ["Webhooks__SpoolTimeout"] = "00:00:02",
         });
@@ -41,9 +44,18 @@ public class HungDatabaseTests
         var calls = Enumerable.Range(0, 40).Select(_ => Seed.NewCallSid()).ToList();
         var answers = new List<(HttpStatusCode Status, string Body, TimeSpan Took)>();
         HttpStatusCode readiness;
+        int spooledWhileStopped;
         var stopped = StopServer(postgres.ProcessId!.Value);
         try
         {
+            // The stop took: the postmaster and its backends are all in state T.
+            Assert.True(stopped.Count > 1, "only the postmaster was found to stop");
+            for (var i = 0; i < 20 && stopped.Any(pid => StateOf(pid) != 'T'); i++)
+            {
+                await Task.Delay(100); // a signal is delivered asynchronously
+            }
+            Assert.All(stopped, pid => Assert.Equal('T', StateOf(pid)));
+
             await Parallel.ForEachAsync(calls, new ParallelOptions { MaxDegreeOfParallelism = 20 }, async (callSid, _) =>
             {
                 var clock = Stopwatch.StartNew();
@@ -61,6 +73,7 @@ public class HungDatabaseTests
                 Assert.True(status.IsSuccessStatusCode, $"call-status answered {(int)status.StatusCode} while PostgreSQL was stopped");
             }
             readiness = (await twilio.Http.GetAsync("/ready")).StatusCode;
+            spooledWhileStopped = Directory.GetFiles(spool, "*.json").Length;
         }
         finally
         {
@@ -71,6 +84,8 @@ public class HungDatabaseTests
         }
 
         Assert.Equal(calls.Count, answers.Count);
+        var took = answers.Select(a => a.Took.TotalSeconds).Order().ToList();
+        output.WriteLine($"incoming-calls while stopped: {took.Count}, fastest {took[0]:0.00} s, median {took[took.Count / 2]:0.00} s, slowest {took[^1]:0.00} s");
         Assert.All(answers, answer =>
         {
             Assert.Equal(HttpStatusCode.OK, answer.Status);
@@ -79,6 +94,8 @@ public class HungDatabaseTests
             Assert.True(answer.Took < TimeSpan.FromSeconds(5), $"an incoming-call took {answer.Took.TotalSeconds:0.0} s");
         });
         Assert.Equal(HttpStatusCode.OK, readiness);
+        // Answered from the spool, not by a database that was not really stopped.
+        Assert.Equal(calls.Count + 5, spooledWhileStopped);
 
         var landed = false;
         for (var i = 0; i < 150 && !landed; i++)
@@ -141,6 +158,12 @@ public class HungDatabaseTests
                 yield return pid;
             }
         }
+    }
+
+    private static char StateOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[stat.LastIndexOf(')') + 2];
     }
 
     private static bool Signal(int pid, int signal) => kill(pid, signal) == 0;

@@ -19,6 +19,7 @@ app.UseRateLimiter();
 app.UseWebSockets();
 
 app.MapDefaultEndpoints();
+app.MapWebhookReadiness();
 app.MapDefaultOpenApi();
 app.MapTwilioWebhooksApi();
 app.MapCallsApi();

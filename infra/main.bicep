@@ -111,6 +111,17 @@ module containerAppsEnvironment 'modules/container-apps-environment.bicep' = {
   }
 }
 
+module webhookSpool 'modules/webhook-spool.bicep' = {
+  name: 'webhook-spool'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    storageAccountName: 'stspool${resourceToken}'
+    containerAppsEnvironmentName: containerAppsEnvironment.outputs.name
+  }
+}
+
 module containerRegistry 'modules/container-registry.bicep' = {
   name: 'container-registry'
   scope: rg
@@ -183,6 +194,7 @@ output AZURE_CONTAINER_REGISTRY_ENDPOINT string = containerRegistry.outputs.logi
 output AZURE_CONTAINER_REGISTRY_NAME string = containerRegistry.outputs.name
 output AZURE_CONTAINER_APPS_ENVIRONMENT_ID string = containerAppsEnvironment.outputs.id
 output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = containerAppsEnvironment.outputs.name
+output AZURE_WEBHOOK_SPOOL_STORAGE_NAME string = webhookSpool.outputs.environmentStorageName
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.endpoint
 output AZURE_APP_IDENTITY_ID string = appIdentity.outputs.id

@@ -9,7 +9,12 @@
 // (`dotnet Ovrsee.WebhookApi.dll migrate && exec dotnet Ovrsee.WebhookApi.dll`), so they
 // always run the image being rolled out, on every path azd may take; the migrator holds a
 // PostgreSQL advisory lock, so concurrent replicas are safe, and a revision only takes
-// traffic after migrations succeeded and /health answers. See docs/deploy.md.
+// traffic after migrations succeeded and /ready answers. See docs/deploy.md.
+//
+// Database outages: readiness is /ready ("can this replica answer Twilio?": its spool or
+// PostgreSQL takes a write), not /health (which includes PostgreSQL), so an outage does not take
+// every replica out of rotation while their spools are what answers. The spool is the Azure Files
+// share from modules/webhook-spool.bicep, mounted by every replica, so it outlives any of them.
 
 @description('azd environment name (azd-env-name tag).')
 param environmentName string
@@ -42,6 +47,9 @@ param keyVaultEndpoint string
 @description('https URL of this app (WEBHOOK_PUBLIC_BASE_URL).')
 param publicBaseUrl string
 
+@description('Environment storage holding the webhook spool share (AZURE_WEBHOOK_SPOOL_STORAGE_NAME).')
+param spoolStorageName string
+
 @minValue(1)
 @description('At least one warm replica: a cold start must never answer a ringing phone.')
 param minReplicas int = 1
@@ -59,6 +67,10 @@ param memory string = '1Gi'
 
 var serviceName = 'webhookapi'
 var port = 8080
+var spoolMountPath = '/mnt/webhook-spool'
+// The SDK's aspnet base image runs the app as the non-root user "app" (uid/gid 1654); an SMB
+// mount belongs to root unless told otherwise.
+var appUserId = '1654'
 
 resource app 'Microsoft.App/containerApps@2026-07-01' = {
   name: name
@@ -173,6 +185,10 @@ resource app 'Microsoft.App/containerApps@2026-07-01' = {
               value: publicBaseUrl
             }
             {
+              name: 'Webhooks__Spool__Directory'
+              value: spoolMountPath
+            }
+            {
               name: 'ConnectionStrings__ovrsee'
               secretRef: 'connectionstrings-ovrsee'
             }
@@ -195,6 +211,12 @@ resource app 'Microsoft.App/containerApps@2026-07-01' = {
             {
               name: 'Auth__JwtSecret'
               secretRef: 'auth-jwt-secret'
+            }
+          ]
+          volumeMounts: [
+            {
+              volumeName: 'webhook-spool'
+              mountPath: spoolMountPath
             }
           ]
           probes: [
@@ -222,18 +244,27 @@ resource app 'Microsoft.App/containerApps@2026-07-01' = {
               failureThreshold: 3
             }
             {
-              // /health includes the PostgreSQL check (5 s timeout in ServiceDefaults).
+              // /ready: the spool (or, failing that, PostgreSQL) takes a write within 2 s each.
+              // Not /health: PostgreSQL being down must not take replicas out of rotation.
               type: 'Readiness'
               httpGet: {
-                path: '/health'
+                path: '/ready'
                 port: port
               }
               periodSeconds: 10
-              timeoutSeconds: 6
+              timeoutSeconds: 5
               failureThreshold: 3
               successThreshold: 1
             }
           ]
+        }
+      ]
+      volumes: [
+        {
+          name: 'webhook-spool'
+          storageType: 'AzureFile'
+          storageName: spoolStorageName
+          mountOptions: 'uid=${appUserId},gid=${appUserId},dir_mode=0700,file_mode=0600'
         }
       ]
       scale: {

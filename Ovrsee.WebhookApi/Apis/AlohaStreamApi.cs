@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Ovrsee.Twilio;
 using Ovrsee.Twilio.AspNetCore;
 using Ovrsee.WebhookApi.AlohaStream;
+using Ovrsee.WebhookApi.Infrastructure;
 
 namespace Ovrsee.WebhookApi.Apis;
 
@@ -20,12 +21,11 @@ public static partial class AlohaStreamApi
     public static RouteGroupBuilder MapAlohaStreamApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/aloha")
-            .RequireRateLimiting(TwilioWebhooksApi.RateLimitPolicy)
             .WithTags("Aloha stream")
             .ExcludeFromDescription();
 
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT.
-        api.Map("/stream", Stream);
+        api.Map("/stream", Stream).AddEndpointFilter<LimitUnverifiedTrafficFilter>();
         if (app.ServiceProvider.GetRequiredService<IOptions<AlohaStreamOptions>>().Value.ExposeDiagnostics)
         {
             api.MapGet("/stream-diagnostics", Diagnostics);

@@ -13,13 +13,12 @@ namespace Ovrsee.WebhookApi.Apis;
 /// </summary>
 public static partial class TwilioWebhooksApi
 {
-    public const string RateLimitPolicy = "twilio-webhooks";
-
     public static RouteGroupBuilder MapTwilioWebhooksApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/aloha/webhooks")
+            // Outermost: counts what the signature check refuses, never what it lets through.
+            .AddEndpointFilter<RouteGroupBuilder, LimitUnverifiedTrafficFilter>()
             .ValidateTwilioRequest()
-            .RequireRateLimiting(RateLimitPolicy)
             .WithTags("Twilio webhooks")
             .ExcludeFromDescription();
 
@@ -39,7 +38,16 @@ public static partial class TwilioWebhooksApi
             return MissingCallSid();
         }
 
-        var outcome = await recorder.RecordAsync(callback, cancellationToken);
+        IncomingCallRecord? outcome;
+        try
+        {
+            outcome = await recorder.RecordAsync(callback, cancellationToken);
+        }
+        catch (WebhookNotStoredException)
+        {
+            // Logged by the recorder. The caller still gets an answer: voicemail, as when spooled.
+            outcome = null;
+        }
         return answers.ForIncomingCall(context, outcome).ToResult();
     }
 
@@ -92,7 +100,15 @@ public static partial class TwilioWebhooksApi
             return MissingCallSid();
         }
 
-        var agentHandled = await recorder.RecordStreamEndedAsync(callback, cancellationToken);
+        bool agentHandled;
+        try
+        {
+            agentHandled = await recorder.RecordStreamEndedAsync(callback, cancellationToken);
+        }
+        catch (WebhookNotStoredException)
+        {
+            agentHandled = false; // unknown: offer voicemail rather than hang up on the caller
+        }
         var voicemailEnabled = context.Request.Query["voicemail"] == "1";
         return answers.AfterStream(context, agentHandled, voicemailEnabled).ToResult();
     }
@@ -106,11 +122,25 @@ public static partial class TwilioWebhooksApi
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in request.Parameters)
         {
-            parameters.TryAdd(name, value);
+            parameters.TryAdd(Representable(name), KeyParameters.Contains(name) ? Shortened(Representable(value)) : Representable(value));
         }
         var callback = new TwilioCallback(kind, parameters, DateTimeOffset.UtcNow);
         return CallSidPattern().IsMatch(callback.CallSid) ? callback : null;
     }
+
+    // Twilio's input is stored as sent where PostgreSQL can hold it. It cannot hold U+0000 in text
+    // or jsonb, so NUL becomes U+FFFD (the replacement character) in names and values alike.
+    private static string Representable(string text) => text.Contains('\0') ? text.Replace('\0', '\uFFFD') : text;
+
+    // These become parts of unique keys (a btree entry holds about 2.7 KB). Twilio's own values
+    // are short words, SIDs and dates, so a longer one is cut to MaxKeyParameterLength characters.
+    private static readonly HashSet<string> KeyParameters = new(StringComparer.Ordinal)
+    {
+        "CallStatus", "RecordingStatus", "TranscriptionStatus", "TranscriptionSid", "Timestamp", "SequenceNumber",
+    };
+    private const int MaxKeyParameterLength = 256;
+
+    private static string Shortened(string value) => value.Length <= MaxKeyParameterLength ? value : value[..MaxKeyParameterLength];
 
     private static IResult MissingCallSid() =>
         BadParameter("CallSid", "CallSid must be CA followed by 32 letters or digits.");

@@ -28,6 +28,12 @@ public sealed record TwilioCallback(
 
     public int? GetInt(string name) => int.TryParse(Get(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
 
+    /// <summary>
+    /// A duration in seconds. A negative one cannot be stored (the columns are CHECKed >= 0) and
+    /// means nothing, so it reads as unknown; the event's payload still holds what Twilio sent.
+    /// </summary>
+    public int? GetDuration(string name) => GetInt(name) is { } seconds && seconds >= 0 ? seconds : null;
+
     /// <summary>Twilio's own Timestamp (RFC 2822) when it sends one, else when we received it.</summary>
     [JsonIgnore]
     public DateTimeOffset OccurredAt =>

@@ -33,17 +33,31 @@ public sealed class WebhookSpool
 
     public string DirectoryPath => _directory;
 
-    public async Task AppendAsync(TwilioCallback callback, CancellationToken cancellationToken)
+    /// <summary>Where callbacks the database refuses for good are kept for an operator (move a file back up to retry it).</summary>
+    public string DeadDirectoryPath => _deadDirectory;
+
+    public Task AppendAsync(TwilioCallback callback, CancellationToken cancellationToken) =>
+        WriteAsync(_directory, callback, cancellationToken);
+
+    /// <summary>Straight to the operator's folder: a callback PostgreSQL refused once, which a replay would only repeat.</summary>
+    public Task SetAsideAsync(TwilioCallback callback, CancellationToken cancellationToken)
     {
-        // Names sort in arrival order, which is also replay order.
+        System.IO.Directory.CreateDirectory(_deadDirectory);
+        return WriteAsync(_deadDirectory, callback, cancellationToken);
+    }
+
+    private async Task WriteAsync(string directory, TwilioCallback callback, CancellationToken cancellationToken)
+    {
+        // Names sort in arrival order, which is also replay order; the Guid keeps replicas sharing
+        // one folder apart.
         var name = $"{callback.ReceivedAt.UtcTicks:D20}-{Interlocked.Increment(ref _sequence):D10}-{Guid.NewGuid():N}";
-        var temporary = Path.Combine(_directory, name + ".tmp");
+        var temporary = Path.Combine(directory, name + ".tmp");
         await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
         {
             await JsonSerializer.SerializeAsync(stream, callback, Json, cancellationToken);
             stream.Flush(flushToDisk: true);
         }
-        File.Move(temporary, Path.Combine(_directory, name + ".json"));
+        File.Move(temporary, Path.Combine(directory, name + ".json"));
     }
 
     public IReadOnlyList<string> Pending() =>
@@ -61,6 +75,13 @@ public sealed class WebhookSpool
     public void SetAside(string path)
     {
         System.IO.Directory.CreateDirectory(_deadDirectory);
-        File.Move(path, Path.Combine(_deadDirectory, Path.GetFileName(path)), overwrite: true);
+        try
+        {
+            File.Move(path, Path.Combine(_deadDirectory, Path.GetFileName(path)), overwrite: true);
+        }
+        catch (FileNotFoundException)
+        {
+            // Another replica sharing the folder dealt with it first.
+        }
     }
 }

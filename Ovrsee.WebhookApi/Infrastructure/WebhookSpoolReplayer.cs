@@ -36,6 +36,10 @@ public sealed class WebhookSpoolReplayer(
             {
                 callback = await spool.ReadAsync(path, cancellationToken);
             }
+            catch (FileNotFoundException)
+            {
+                continue; // another replica sharing the folder replayed it first
+            }
             catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException)
             {
                 logger.LogError(ex, "Spooled webhook {File} is unreadable; set aside", Path.GetFileName(path));
@@ -52,10 +56,12 @@ public sealed class WebhookSpoolReplayer(
                 spool.Complete(path);
                 replayed++;
             }
-            catch (PostgresException ex) when (!DatabaseAvailability.IsUnavailable(ex))
+            catch (Exception ex) when (!DatabaseAvailability.IsUnavailable(ex))
             {
-                logger.LogError("Spooled webhook {File} was refused by the database ({SqlState}: {Message}); set aside",
-                    Path.GetFileName(path), ex.SqlState, ex.MessageText);
+                // Refused for good (or a bug of ours): retrying every second would only repeat it,
+                // and an exception out of here would stop the replayer for every other file.
+                logger.LogError(ex, "Spooled webhook {File} could not be stored ({Reason}); set aside",
+                    Path.GetFileName(path), ex is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : ex.GetType().Name);
                 spool.SetAside(path);
             }
         }

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Options;
 using Ovrsee.Provisioning.Model;
 using Ovrsee.Twilio.AspNetCore;
-using Ovrsee.Twilio.Rest;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.Types;
+using HttpMethod = Twilio.Http.HttpMethod;
 
 namespace Ovrsee.Provisioning.Infrastructure;
 
@@ -36,19 +38,33 @@ public sealed record WebhookEndpoints(string VoiceUrl, string StatusCallbackUrl,
 {
     public const string Method = "POST";
 
-    public IncomingPhoneNumberSettings ToTwilioSettings() => new()
+    /// <summary>
+    /// Buying <paramref name="phoneNumber"/> with these webhooks. Only parameters Twilio's
+    /// CreateIncomingPhoneNumberRequest declares; deliberately no StatusCallbackEvent (numbers have none).
+    /// </summary>
+    public CreateIncomingPhoneNumberOptions ToCreate(string phoneNumber) => new()
     {
-        VoiceUrl = VoiceUrl,
-        VoiceMethod = Method,
-        StatusCallback = StatusCallbackUrl,
-        StatusCallbackMethod = Method,
+        PhoneNumber = new PhoneNumber(phoneNumber),
+        VoiceUrl = new Uri(VoiceUrl),
+        VoiceMethod = HttpMethod.Post,
+        StatusCallback = new Uri(StatusCallbackUrl),
+        StatusCallbackMethod = HttpMethod.Post,
+    };
+
+    /// <summary>Pointing an existing number (<paramref name="sid"/>) at these webhooks.</summary>
+    public UpdateIncomingPhoneNumberOptions ToUpdate(string sid) => new(sid)
+    {
+        VoiceUrl = new Uri(VoiceUrl),
+        VoiceMethod = HttpMethod.Post,
+        StatusCallback = new Uri(StatusCallbackUrl),
+        StatusCallbackMethod = HttpMethod.Post,
     };
 
     public WebhookSetup ToSetup(PublicUrlCheck? check) => new(VoiceUrl, Method, StatusCallbackUrl, Method, check);
 
     /// <summary>Twilio already sends this number's calls here (e.g. the lost create did set them).</summary>
-    public bool AreConfiguredOn(IncomingPhoneNumber number) =>
-        number.VoiceUrl == VoiceUrl && number.StatusCallback == StatusCallbackUrl
-        && string.Equals(number.VoiceMethod, Method, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(number.StatusCallbackMethod, Method, StringComparison.OrdinalIgnoreCase);
+    public bool AreConfiguredOn(IncomingPhoneNumberResource number) =>
+        number.VoiceUrl?.OriginalString == VoiceUrl && number.StatusCallback?.OriginalString == StatusCallbackUrl
+        && string.Equals(number.VoiceMethod?.ToString(), Method, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(number.StatusCallbackMethod?.ToString(), Method, StringComparison.OrdinalIgnoreCase);
 }

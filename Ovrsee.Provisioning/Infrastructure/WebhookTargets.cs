@@ -1,19 +1,15 @@
 using Microsoft.Extensions.Options;
 using Ovrsee.Provisioning.Model;
-using Ovrsee.Twilio.AspNetCore;
+using Ovrsee.PublicUrls;
 using Twilio.Rest.Api.V2010.Account;
 using Twilio.Types;
 using HttpMethod = Twilio.Http.HttpMethod;
 
 namespace Ovrsee.Provisioning.Infrastructure;
 
-/// <summary>The WebhookApi's URLs as Twilio must call them, from Webhooks:PublicBaseUrl.</summary>
+/// <summary>The WebhookApi's URLs as Twilio must call them, from Webhooks:PublicBaseUrl (refused unless public https: <see cref="PublicWebhookUrl"/>).</summary>
 public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options)
 {
-    // The WebhookApi's routes (TwilioWebhooksApi), under its public base URL.
-    public const string IncomingCallPath = "/api/aloha/webhooks/incoming-call";
-    public const string CallStatusPath = "/api/aloha/webhooks/call-status";
-
     /// <exception cref="WebhookUrlNotPublicException">The configured URL cannot work for Twilio.</exception>
     public WebhookEndpoints Resolve()
     {
@@ -24,8 +20,8 @@ public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options)
         // Keeps a path prefix (https://host/prefix) and drops a trailing slash.
         var baseUrl = uri!.GetLeftPart(UriPartial.Path).TrimEnd('/');
         return new WebhookEndpoints(
-            baseUrl + IncomingCallPath,
-            baseUrl + CallStatusPath,
+            baseUrl + WebhookRoutes.IncomingCall,
+            baseUrl + WebhookRoutes.CallStatus,
             baseUrl + Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath);
     }
 }

@@ -246,7 +246,7 @@ public class ValidateTwilioRequestFilterTests
     [Fact]
     public async Task Body_of_exactly_the_limit_is_accepted()
     {
-        await using var host = await WebhookTestHost.StartAsync(new() { ["Webhooks:MaxBodyBytes"] = "1000" });
+        await using var host = await WebhookTestHost.StartAsync(new() { ["Twilio:RequestValidation:MaxBodyBytes"] = "1000" });
         KeyValuePair<string, string>[] exact = [new("Body", new string('a', 1000 - "Body=".Length))];
         var request = SignedPost(host.LocalUrl(WebhookTestHost.VoicePath), WebhookTestHost.VoicePath, exact);
         request.Content = new ChunkedContent(await request.Content!.ReadAsByteArrayAsync(), "application/x-www-form-urlencoded");
@@ -279,7 +279,7 @@ public class ValidateTwilioRequestFilterTests
     [Fact]
     public async Task Public_base_url_is_what_the_signature_must_cover()
     {
-        await using var host = await WebhookTestHost.StartAsync(new() { ["Webhooks:PublicBaseUrl"] = "https://example.ngrok.app" });
+        await using var host = await WebhookTestHost.StartAsync(new() { ["Twilio:RequestValidation:BaseUrlOverride"] = "https://example.ngrok.app" });
         var pathAndQuery = WebhookTestHost.VoicePath + Query;
 
         using var signedForLocal = await host.Client.SendAsync(SignedPost(host.LocalUrl(pathAndQuery), pathAndQuery, VoiceParameters));

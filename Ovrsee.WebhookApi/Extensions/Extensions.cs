@@ -2,6 +2,8 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Ovrsee.Auth;
+using Microsoft.Extensions.Options;
+using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.AspNetCore;
 using Ovrsee.WebhookApi.Apis;
 using Ovrsee.WebhookApi.Infrastructure;
@@ -25,7 +27,22 @@ public static class Extensions
         builder.AddOvrseeAuthentication();
         builder.AddDefaultOpenApi();
 
-        builder.AddTwilioWebhookValidation();
+        // The public base URL and body limit are this service's settings (Webhooks); the signature
+        // filter gets them as Twilio.AspNet.Core's would, unless Twilio:RequestValidation names its own.
+        builder.Services.AddWebhookOptions(builder.Configuration);
+        builder.AddTwilioRequestValidation()
+            .Configure<IOptionsMonitor<WebhookOptions>>((validation, webhooks) =>
+            {
+                var configured = builder.Configuration.GetSection(TwilioRequestValidationOptions.SectionName);
+                if (string.IsNullOrWhiteSpace(validation.BaseUrlOverride))
+                {
+                    validation.BaseUrlOverride = webhooks.CurrentValue.PublicBaseUrl;
+                }
+                if (configured[nameof(TwilioRequestValidationOptions.MaxBodyBytes)] is null)
+                {
+                    validation.MaxBodyBytes = webhooks.CurrentValue.MaxBodyBytes;
+                }
+            });
         builder.Services.Configure<VoicemailOptions>(builder.Configuration.GetSection("Voicemail"));
         builder.Services.Configure<WebhookSpoolOptions>(builder.Configuration.GetSection("Webhooks:Spool"));
         builder.Services.Configure<WebhookRecorderOptions>(builder.Configuration.GetSection("Webhooks"));

@@ -6,6 +6,12 @@ using Ovrsee.Hosting;
 
 // dotnet run -c Release --project Ovrsee.Benchmarks -- load [--concurrency 32] [--seconds 20] [--voicemail 0.3] [--ephemeral]
 // dotnet run -c Release --project Ovrsee.Benchmarks -- signature
+// dotnet run -c Release --project Ovrsee.Benchmarks -- signature-vs-sdk
+if (args is ["signature-vs-sdk", ..])
+{
+    BenchmarkRunner.Run<SignatureValidatorComparison>(args: args[1..]);
+    return 0;
+}
 if (args is ["signature", ..])
 {
     BenchmarkRunner.Run<SignatureBenchmarks>(args: args[1..]);

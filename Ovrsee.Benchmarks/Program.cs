@@ -4,6 +4,12 @@ using Ovrsee.Benchmarks;
 
 // dotnet run -c Release --project Ovrsee.Benchmarks -- compare [--runs 3] [--seconds 10] [--connections 32] [--mix-seconds 15] [--variants ours,per-request]
 // dotnet run -c Release --project Ovrsee.Benchmarks -- signature
+// dotnet run -c Release --project Ovrsee.Benchmarks -- signature-vs-sdk
+if (args is ["signature-vs-sdk", ..])
+{
+    BenchmarkRunner.Run<SignatureValidatorComparison>(args: args[1..]);
+    return 0;
+}
 if (args is ["signature", ..])
 {
     BenchmarkRunner.Run<SignatureBenchmarks>(args: args[1..]);

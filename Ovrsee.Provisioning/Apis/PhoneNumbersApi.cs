@@ -5,6 +5,8 @@ using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
 using Ovrsee.Provisioning.Model;
 using Ovrsee.Twilio.Rest;
+using Twilio.Clients;
+using Twilio.Rest.Api.V2010.Account;
 
 namespace Ovrsee.Provisioning.Apis;
 
@@ -83,7 +85,7 @@ public static class PhoneNumbersApi
     }
 
     public static async Task<Results<Ok<PhoneNumberDto>, ValidationProblem, ProblemHttpResult>> ReleasePhoneNumber(
-        string id, HttpContext context, NpgsqlDataSource dataSource, TwilioRestClient twilio, CancellationToken cancellationToken)
+        string id, HttpContext context, NpgsqlDataSource dataSource, ITwilioRestClient twilio, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         var numberId = ParseId(id, errors);
@@ -107,7 +109,7 @@ public static class PhoneNumbersApi
         {
             try
             {
-                await twilio.DeleteIncomingPhoneNumberAsync(sid, cancellationToken);
+                await IncomingPhoneNumberResource.DeleteAsync(sid, client: twilio);
             }
             catch (TwilioApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
             {

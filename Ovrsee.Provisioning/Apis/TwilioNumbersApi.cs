@@ -4,6 +4,9 @@ using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
 using Ovrsee.Provisioning.Model;
 using Ovrsee.Twilio.Rest;
+using Twilio.Clients;
+using Twilio.Rest.Api.V2010.Account.AvailablePhoneNumberCountry;
+using Twilio.Types;
 
 namespace Ovrsee.Provisioning.Apis;
 
@@ -39,10 +42,10 @@ public static partial class TwilioNumbersApi
     /// <param name="country">ISO 3166-1 alpha-2 country code (default US).</param>
     /// <param name="areaCode">Three-digit area code (US and Canada).</param>
     /// <param name="contains">Digits or letters the number must contain; * matches any one character.</param>
-    /// <param name="type">local (default) or tollfree.</param>
+    /// <param name="type">local (default), tollfree or mobile.</param>
     /// <param name="limit">1-50 (default 20).</param>
     public static async Task<Results<Ok<AvailableNumberList>, ValidationProblem>> SearchAvailableNumbers(
-        TwilioRestClient twilio, CancellationToken cancellationToken,
+        ITwilioRestClient twilio, CancellationToken cancellationToken,
         string? country = null, string? areaCode = null, string? contains = null, string? type = null, string? limit = null)
     {
         var errors = new RequestErrors();
@@ -71,15 +74,10 @@ public static partial class TwilioNumbersApi
         {
             errors.Add("contains", "Must be 1-16 digits or letters; * matches any one character.");
         }
-        var numberType = (type ?? "local").Trim().ToLowerInvariant() switch
+        var numberType = (type ?? "local").Trim().ToLowerInvariant();
+        if (numberType is not ("local" or "tollfree" or "mobile"))
         {
-            "local" => AvailablePhoneNumberType.Local,
-            "tollfree" => AvailablePhoneNumberType.TollFree,
-            _ => (AvailablePhoneNumberType?)null,
-        };
-        if (numberType is null)
-        {
-            errors.Add("type", "Must be local or tollfree.");
+            errors.Add("type", "Must be local, tollfree or mobile.");
         }
         var pageSize = DefaultLimit;
         if (limit is not null && (!int.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxLimit))
@@ -91,17 +89,32 @@ public static partial class TwilioNumbersApi
             return TypedResults.ValidationProblem(errors, title: "Invalid search.");
         }
 
-        var found = await twilio.SearchAvailablePhoneNumbersAsync(
-            new AvailablePhoneNumberSearch(countryCode, numberType!.Value, area, string.IsNullOrWhiteSpace(contains) ? null : contains, pageSize),
-            cancellationToken);
-        var items = found
-            .Where(n => !string.IsNullOrEmpty(n.PhoneNumber))
-            .Select(n => new AvailableNumber(
-                n.PhoneNumber!, n.FriendlyName, n.Locality, n.Region, n.PostalCode, n.IsoCountry, n.AddressRequirements,
-                new NumberCapabilities(n.Capabilities?.Voice ?? false, n.Capabilities?.Sms ?? false, n.Capabilities?.Mms ?? false)))
-            .ToList();
-        return TypedResults.Ok(new AvailableNumberList(countryCode, numberType == AvailablePhoneNumberType.TollFree ? "tollfree" : "local", items));
+        cancellationToken.ThrowIfCancellationRequested();
+        contains = string.IsNullOrWhiteSpace(contains) ? null : contains;
+        // Aloha answers calls: a number that cannot take them is no use (VoiceEnabled).
+        IEnumerable<AvailableNumber?> found = numberType switch
+        {
+            "tollfree" => (await TollFreeResource.ReadAsync(new ReadTollFreeOptions(countryCode)
+                    { AreaCode = area, Contains = contains, VoiceEnabled = true, PageSize = pageSize, Limit = pageSize }, twilio)).FirstPageOnly()
+                .Select(n => Available(n.PhoneNumber, n.FriendlyName, n.Locality, n.Region, n.PostalCode, n.IsoCountry, n.AddressRequirements, n.Capabilities)),
+            "mobile" => (await MobileResource.ReadAsync(new ReadMobileOptions(countryCode)
+                    { AreaCode = area, Contains = contains, VoiceEnabled = true, PageSize = pageSize, Limit = pageSize }, twilio)).FirstPageOnly()
+                .Select(n => Available(n.PhoneNumber, n.FriendlyName, n.Locality, n.Region, n.PostalCode, n.IsoCountry, n.AddressRequirements, n.Capabilities)),
+            _ => (await LocalResource.ReadAsync(new ReadLocalOptions(countryCode)
+                    { AreaCode = area, Contains = contains, VoiceEnabled = true, PageSize = pageSize, Limit = pageSize }, twilio)).FirstPageOnly()
+                .Select(n => Available(n.PhoneNumber, n.FriendlyName, n.Locality, n.Region, n.PostalCode, n.IsoCountry, n.AddressRequirements, n.Capabilities)),
+        };
+        var items = found.OfType<AvailableNumber>().Take(pageSize).ToList();
+        return TypedResults.Ok(new AvailableNumberList(countryCode, numberType, items));
     }
+
+    // Local, TollFree and Mobile are three SDK types with the same fields and no common base.
+    private static AvailableNumber? Available(
+        PhoneNumber? phoneNumber, PhoneNumber? friendlyName, string? locality, string? region, string? postalCode,
+        string? isoCountry, string? addressRequirements, PhoneNumberCapabilities? capabilities) =>
+        phoneNumber?.ToString() is not { Length: > 0 } number ? null
+        : new AvailableNumber(number, friendlyName?.ToString(), locality, region, postalCode, isoCountry, addressRequirements,
+            new NumberCapabilities(capabilities?.Voice ?? false, capabilities?.Sms ?? false, capabilities?.Mms ?? false));
 
     public static async Task<IResult> PurchaseNumber(HttpContext context, NumberPurchaser purchaser, CancellationToken cancellationToken)
     {

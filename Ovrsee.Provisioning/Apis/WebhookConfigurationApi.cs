@@ -4,6 +4,8 @@ using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
 using Ovrsee.Provisioning.Model;
 using Ovrsee.Twilio.Rest;
+using Twilio.Clients;
+using Twilio.Rest.Api.V2010.Account;
 
 namespace Ovrsee.Provisioning.Apis;
 
@@ -25,7 +27,7 @@ public static class WebhookConfigurationApi
             .WithSummary("Points the number's calls and status callbacks at the public webhook URL, records when, and checks that URL answers.");
 
     public static async Task<IResult> ConfigureWebhooks(
-        HttpContext context, NpgsqlDataSource dataSource, TwilioRestClient twilio, WebhookTargets targets, PublicUrlProbe probe,
+        HttpContext context, NpgsqlDataSource dataSource, ITwilioRestClient twilio, WebhookTargets targets, PublicUrlProbe probe,
         CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
@@ -59,7 +61,7 @@ public static class WebhookConfigurationApi
             }
             try
             {
-                await twilio.UpdateIncomingPhoneNumberAsync(sid, endpoints.ToTwilioSettings(), cancellationToken);
+                await IncomingPhoneNumberResource.UpdateAsync(endpoints.ToUpdate(sid), twilio);
             }
             catch (TwilioApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
             {

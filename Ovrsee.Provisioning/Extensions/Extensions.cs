@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
-using Ovrsee.Twilio.AspNetCore;
+using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.Rest;
 
 namespace Ovrsee.Provisioning.Extensions;
@@ -19,7 +19,7 @@ public static class Extensions
         // Twilio's REST API with its own resilience pipeline (never the standard handler: it would retry a purchase).
         builder.AddTwilioRestClient();
         // Where Twilio must send calls: the WebhookApi's public URL (Webhooks:PublicBaseUrl or NEXT_PUBLIC_APP_URL).
-        builder.Services.AddTwilioWebhookOptions(builder.Configuration);
+        builder.Services.AddWebhookOptions(builder.Configuration);
         builder.Services.AddOptions<ProvisioningOptions>().Bind(builder.Configuration.GetSection(ProvisioningOptions.SectionName));
 
         builder.Services.AddSingleton<WebhookTargets>();

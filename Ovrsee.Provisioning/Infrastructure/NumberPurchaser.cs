@@ -6,6 +6,8 @@ using Ovrsee.Auth;
 using Ovrsee.Provisioning.Model;
 using Ovrsee.Twilio;
 using Ovrsee.Twilio.Rest;
+using Twilio.Clients;
+using Twilio.Rest.Api.V2010.Account;
 using Polly.CircuitBreaker;
 
 namespace Ovrsee.Provisioning.Infrastructure;
@@ -24,7 +26,8 @@ namespace Ovrsee.Provisioning.Infrastructure;
 /// </summary>
 public sealed partial class NumberPurchaser(
     NpgsqlDataSource dataSource,
-    TwilioRestClient twilio,
+    ITwilioRestClient twilio,
+    IncomingPhoneNumberPurchaser purchaser,
     WebhookTargets targets,
     PublicUrlProbe probe,
     IHostApplicationLifetime lifetime,
@@ -99,7 +102,7 @@ public sealed partial class NumberPurchaser(
         PurchasedPhoneNumber bought;
         try
         {
-            bought = await twilio.PurchaseIncomingPhoneNumberAsync(purchase.PhoneNumber, endpoints.ToTwilioSettings(), checkAccountFirst: recovering, cancellationToken);
+            bought = await purchaser.PurchaseAsync(endpoints.ToCreate(purchase.PhoneNumber), checkAccountFirst: recovering, cancellationToken);
         }
         catch (TwilioApiException refused) when (refused.IsDefinitive && (!recovering || refused.Code == TwilioApiException.PhoneNumberNotAvailable))
         {
@@ -144,7 +147,7 @@ public sealed partial class NumberPurchaser(
     /// </summary>
     /// <param name="configuredTo">Where Twilio sends its calls now, or null when that is not ours (yet).</param>
     internal static async Task<PurchaseResult> RecordAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, NumberPurchase purchase, IncomingPhoneNumber number,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, NumberPurchase purchase, IncomingPhoneNumberResource number,
         WebhookEndpoints? configuredTo, WebhookEndpoints? endpoints, PublicUrlCheck? check, CancellationToken cancellationToken)
     {
         await transaction.SaveAsync("record_number", cancellationToken);
@@ -175,7 +178,7 @@ public sealed partial class NumberPurchaser(
     /// A number found on the account (its create's answer was lost) may not carry our webhooks:
     /// set them. Failing that, the number is still recorded; configure-webhooks can finish the job.
     /// </summary>
-    internal async Task<bool> EnsureWebhooksAsync(IncomingPhoneNumber number, WebhookEndpoints endpoints, CancellationToken cancellationToken)
+    internal async Task<bool> EnsureWebhooksAsync(IncomingPhoneNumberResource number, WebhookEndpoints endpoints, CancellationToken cancellationToken)
     {
         if (endpoints.AreConfiguredOn(number))
         {
@@ -183,7 +186,7 @@ public sealed partial class NumberPurchaser(
         }
         try
         {
-            await twilio.UpdateIncomingPhoneNumberAsync(number.Sid, endpoints.ToTwilioSettings(), cancellationToken);
+            await IncomingPhoneNumberResource.UpdateAsync(endpoints.ToUpdate(number.Sid), twilio);
             return true;
         }
         catch (Exception ex) when (TwilioProblems.From(ex) is not null)

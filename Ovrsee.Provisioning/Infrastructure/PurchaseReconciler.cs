@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Ovrsee.Twilio;
 using Ovrsee.Twilio.Rest;
+using Twilio.Clients;
 
 namespace Ovrsee.Provisioning.Infrastructure;
 
@@ -51,9 +52,9 @@ public sealed partial class PurchaseReconciler(
             return false;
         }
 
-        // A scope per purchase: typed HttpClients are short-lived by design (handler rotation, DNS).
+        // A scope per purchase: the Twilio client is short-lived by design, like a typed HttpClient (handler rotation, DNS).
         await using var services = scopes.CreateAsyncScope();
-        var twilio = services.ServiceProvider.GetRequiredService<TwilioRestClient>();
+        var twilio = services.ServiceProvider.GetRequiredService<ITwilioRestClient>();
         var purchaser = services.ServiceProvider.GetRequiredService<NumberPurchaser>();
         var number = await twilio.FindIncomingPhoneNumberAsync(purchase.PhoneNumber, cancellationToken);
         if (number is null)

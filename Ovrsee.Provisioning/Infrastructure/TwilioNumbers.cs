@@ -1,5 +1,6 @@
 using Ovrsee.Provisioning.Model;
 using Ovrsee.Twilio.Rest;
+using Twilio.Clients;
 
 namespace Ovrsee.Provisioning.Infrastructure;
 
@@ -9,6 +10,6 @@ public static class TwilioNumbers
     /// The number's SID in Twilio: the one we recorded, or else looked up by number on the account
     /// (rows written without one, such as the AppHost's dev seed). Null: not on the account.
     /// </summary>
-    public static async Task<string?> SidOfAsync(this TwilioRestClient twilio, PhoneNumberDto number, CancellationToken cancellationToken) =>
+    public static async Task<string?> SidOfAsync(this ITwilioRestClient twilio, PhoneNumberDto number, CancellationToken cancellationToken) =>
         number.TwilioPhoneSid ?? (await twilio.FindIncomingPhoneNumberAsync(number.PhoneNumber, cancellationToken))?.Sid;
 }

@@ -39,7 +39,8 @@ public static class TwilioProblems
         // 15 s: the circuit's default break (Twilio:Resilience:CircuitBreakDuration).
         BrokenCircuitException => Problem(503, "Twilio is unavailable",
             "Recent requests to Twilio failed, so we are not calling it for a moment. Try again shortly.", TimeSpan.FromSeconds(15)),
-        TimeoutRejectedException or HttpRequestException => Problem(503, "Twilio did not answer",
+        // The SDK's own failures that are not a Twilio answer (no response at all, a body it could not read).
+        TimeoutRejectedException or HttpRequestException or global::Twilio.Exceptions.TwilioException or Newtonsoft.Json.JsonException => Problem(503, "Twilio did not answer",
             "Twilio did not answer in time. Try again shortly.", TimeSpan.FromSeconds(5)),
         TwilioNotConfiguredException e => Problem(503, "Twilio is not configured", e.Message, null),
         WebhookUrlNotPublicException e => Problem(503, "The webhook URL is not public", e.Message, null),

@@ -1,17 +1,15 @@
 using Microsoft.Extensions.Options;
 using Ovrsee.Provisioning.Model;
-using Ovrsee.Twilio.AspNetCore;
-using Ovrsee.Twilio.Rest;
+using Ovrsee.PublicUrls;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.Types;
+using HttpMethod = Twilio.Http.HttpMethod;
 
 namespace Ovrsee.Provisioning.Infrastructure;
 
-/// <summary>The WebhookApi's URLs as Twilio must call them, from Webhooks:PublicBaseUrl.</summary>
+/// <summary>The WebhookApi's URLs as Twilio must call them, from Webhooks:PublicBaseUrl (refused unless public https: <see cref="PublicWebhookUrl"/>).</summary>
 public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options)
 {
-    // The WebhookApi's routes (TwilioWebhooksApi), under its public base URL.
-    public const string IncomingCallPath = "/api/aloha/webhooks/incoming-call";
-    public const string CallStatusPath = "/api/aloha/webhooks/call-status";
-
     /// <exception cref="WebhookUrlNotPublicException">The configured URL cannot work for Twilio.</exception>
     public WebhookEndpoints Resolve()
     {
@@ -22,8 +20,8 @@ public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options)
         // Keeps a path prefix (https://host/prefix) and drops a trailing slash.
         var baseUrl = uri!.GetLeftPart(UriPartial.Path).TrimEnd('/');
         return new WebhookEndpoints(
-            baseUrl + IncomingCallPath,
-            baseUrl + CallStatusPath,
+            baseUrl + WebhookRoutes.IncomingCall,
+            baseUrl + WebhookRoutes.CallStatus,
             baseUrl + Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath);
     }
 }
@@ -36,19 +34,33 @@ public sealed record WebhookEndpoints(string VoiceUrl, string StatusCallbackUrl,
 {
     public const string Method = "POST";
 
-    public IncomingPhoneNumberSettings ToTwilioSettings() => new()
+    /// <summary>
+    /// Buying <paramref name="phoneNumber"/> with these webhooks. Only parameters Twilio's
+    /// CreateIncomingPhoneNumberRequest declares; deliberately no StatusCallbackEvent (numbers have none).
+    /// </summary>
+    public CreateIncomingPhoneNumberOptions ToCreate(string phoneNumber) => new()
     {
-        VoiceUrl = VoiceUrl,
-        VoiceMethod = Method,
-        StatusCallback = StatusCallbackUrl,
-        StatusCallbackMethod = Method,
+        PhoneNumber = new PhoneNumber(phoneNumber),
+        VoiceUrl = new Uri(VoiceUrl),
+        VoiceMethod = HttpMethod.Post,
+        StatusCallback = new Uri(StatusCallbackUrl),
+        StatusCallbackMethod = HttpMethod.Post,
+    };
+
+    /// <summary>Pointing an existing number (<paramref name="sid"/>) at these webhooks.</summary>
+    public UpdateIncomingPhoneNumberOptions ToUpdate(string sid) => new(sid)
+    {
+        VoiceUrl = new Uri(VoiceUrl),
+        VoiceMethod = HttpMethod.Post,
+        StatusCallback = new Uri(StatusCallbackUrl),
+        StatusCallbackMethod = HttpMethod.Post,
     };
 
     public WebhookSetup ToSetup(PublicUrlCheck? check) => new(VoiceUrl, Method, StatusCallbackUrl, Method, check);
 
     /// <summary>Twilio already sends this number's calls here (e.g. the lost create did set them).</summary>
-    public bool AreConfiguredOn(IncomingPhoneNumber number) =>
-        number.VoiceUrl == VoiceUrl && number.StatusCallback == StatusCallbackUrl
-        && string.Equals(number.VoiceMethod, Method, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(number.StatusCallbackMethod, Method, StringComparison.OrdinalIgnoreCase);
+    public bool AreConfiguredOn(IncomingPhoneNumberResource number) =>
+        number.VoiceUrl?.OriginalString == VoiceUrl && number.StatusCallback?.OriginalString == StatusCallbackUrl
+        && string.Equals(number.VoiceMethod?.ToString(), Method, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(number.StatusCallbackMethod?.ToString(), Method, StringComparison.OrdinalIgnoreCase);
 }

@@ -7,7 +7,7 @@ namespace Ovrsee.Tests.Infrastructure;
 /// <summary>
 /// Stoplight Prism serving Twilio's OpenAPI description as a validating mock: one instance for the
 /// whole test run (it takes seconds to load the 1.5 MB description), started on first use on a
-/// free port and killed when the test process exits. <c>--errors</c> turns an invalid request into
+/// free port under a <see cref="ParentWatchdog"/>, so it ends with the test process however that ends. <c>--errors</c> turns an invalid request into
 /// a 401/415/422 instead of an answer; <c>--dynamic</c> answers from the schemas, because several
 /// of the description's own examples break its schemas and would come back as 500s.
 /// </summary>
@@ -39,14 +39,10 @@ public sealed class PrismServer
     {
         var port = LoopbackPort.Free();
         var local = Path.Combine(ServiceProject.RepositoryRoot, ".ci", "prism", "node_modules", ".bin", "prism");
+        string[] mock = ["mock", "--errors", "--dynamic", "-h", "127.0.0.1", "-p", port.ToString(), SpecPath];
         var startInfo = File.Exists(local)
-            ? new ProcessStartInfo(local)
-            : new ProcessStartInfo("npx") { ArgumentList = { "--yes", $"@stoplight/prism-cli@{Version}" } };
-        foreach (var argument in new[] { "mock", "--errors", "--dynamic", "-h", "127.0.0.1", "-p", port.ToString(), SpecPath })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-        startInfo.UseShellExecute = false;
+            ? ParentWatchdog.StartInfo(local, mock)
+            : ParentWatchdog.StartInfo("npx", ["--yes", $"@stoplight/prism-cli@{Version}", .. mock]);
         startInfo.RedirectStandardOutput = true;
         startInfo.RedirectStandardError = true;
 
@@ -80,7 +76,7 @@ public sealed class PrismServer
         process.BeginErrorReadLine();
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            // npx runs Prism as a child of its own: the whole tree goes.
+            // On a clean exit, at once; otherwise the watchdog notices within half a second.
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
         };
 

@@ -3,13 +3,14 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Ovrsee.Twilio.Rest;
+using Twilio.Clients;
 
 namespace Ovrsee.Tests.Infrastructure;
 
 /// <summary>
-/// <see cref="TwilioRestClient"/> built in-process exactly as a service builds it, including
-/// ServiceDefaults' standard resilience handler for every HttpClient (which the Twilio client
-/// must remove), with a handler that records each attempt as it leaves.
+/// The SDK's REST client (<see cref="ITwilioRestClient"/>) built in-process exactly as a service
+/// builds it, including ServiceDefaults' standard resilience handler for every HttpClient (which
+/// the Twilio client must remove), with a handler that records each attempt as it leaves.
 /// </summary>
 public sealed class TwilioClientHost : IDisposable
 {
@@ -41,17 +42,25 @@ public sealed class TwilioClientHost : IDisposable
         _services = services.BuildServiceProvider();
     }
 
-    /// <summary>Short delays for tests; the rules (what is retried, Retry-After) are the production ones.</summary>
+    /// <summary>
+    /// Short delays for tests; the rules (what is retried, Retry-After) are the production ones.
+    /// The attempt timeout is what ends a <c>TwilioFault.Hang</c>: long enough that no honest answer
+    /// of the in-process double (it checks requests against Prism off the answer path) runs into
+    /// it on a busy machine, short enough that the hang tests stay quick.
+    /// </summary>
     public static IReadOnlyDictionary<string, string?> FastResilience { get; } = new Dictionary<string, string?>
     {
-        ["Twilio:Resilience:AttemptTimeout"] = "00:00:01",
-        ["Twilio:Resilience:TotalTimeout"] = "00:00:20",
+        ["Twilio:Resilience:AttemptTimeout"] = "00:00:03",
+        ["Twilio:Resilience:TotalTimeout"] = "00:00:30",
         ["Twilio:Resilience:RetryBaseDelay"] = "00:00:00.020",
         ["Twilio:Resilience:MaxRetryDelay"] = "00:00:05",
         ["Twilio:Resilience:PurchaseRetryDelay"] = "00:00:00.020",
     };
 
-    public TwilioRestClient Client => _services.GetRequiredService<TwilioRestClient>();
+    /// <summary>A new client, as a service resolves one per use.</summary>
+    public ITwilioRestClient Client => _services.GetRequiredService<ITwilioRestClient>();
+
+    public IncomingPhoneNumberPurchaser Purchaser => _services.GetRequiredService<IncomingPhoneNumberPurchaser>();
 
     /// <summary>Every HTTP attempt the client made (after the resilience pipeline).</summary>
     public ConcurrentQueue<SentRequest> Sent { get; } = new();
@@ -63,14 +72,15 @@ public sealed class TwilioClientHost : IDisposable
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
-            sent.Enqueue(new SentRequest(request.Method.Method, request.RequestUri!, body, request.Headers.Authorization?.ToString()));
+            sent.Enqueue(new SentRequest(request.Method.Method, request.RequestUri!, body, request.Headers.Authorization?.ToString(),
+                request.Headers.UserAgent.ToString()));
             return await base.SendAsync(request, cancellationToken);
         }
     }
 }
 
 /// <summary>A snapshot of one attempt: the message itself is disposed by the client.</summary>
-public sealed record SentRequest(string Method, Uri Uri, string? Body, string? Authorization)
+public sealed record SentRequest(string Method, Uri Uri, string? Body, string? Authorization, string UserAgent)
 {
     /// <summary>Query parameters and form fields, by name.</summary>
     public IReadOnlyList<string> ParameterNames =>
@@ -78,6 +88,9 @@ public sealed record SentRequest(string Method, Uri Uri, string? Body, string? A
         .. Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Uri.Query).Keys,
         .. Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Body ?? "").Keys,
     ];
+
+    public string? Query(string name) =>
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Uri.Query).TryGetValue(name, out var value) ? value.ToString() : null;
 
     public string? Form(string name) =>
         Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Body ?? "").TryGetValue(name, out var value) ? value.ToString() : null;

@@ -18,8 +18,10 @@ namespace Ovrsee.Tests.Infrastructure;
 /// it keeps the account's numbers, records every request, and injects faults on demand: a
 /// status (429 with Retry-After, 5xx), a hang until the client gives up, a dropped connection,
 /// each optionally after doing the work (Twilio bought the number, the answer was lost).
-/// In front of Prism: every request is first validated against Twilio's OpenAPI description,
-/// and an invalid one is answered with Prism's refusal and recorded as a contract violation.
+/// Beside Prism: every request is also validated against Twilio's OpenAPI description, and an
+/// invalid one is recorded as a contract violation (<see cref="ContractViolationsAsync"/>). The
+/// check runs off the answer path, so how fast Prism is on a busy machine never decides whether
+/// an answer beats the client's attempt timeout.
 /// </summary>
 public sealed partial class TwilioDouble : IAsyncDisposable
 {
@@ -27,9 +29,11 @@ public sealed partial class TwilioDouble : IAsyncDisposable
     private readonly HttpClient? _prism;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentQueue<string> _violations = new();
+    private readonly ConcurrentQueue<Task> _validations = new();
     private readonly List<(Func<RecordedRequest, bool> Matches, TwilioFault Fault)> _faults = [];
     private readonly ConcurrentDictionary<string, OwnedNumber> _numbers = new();
     private readonly ConcurrentDictionary<string, byte> _unavailable = new();
+    private readonly ConcurrentDictionary<string, int> _purchases = new();
     private readonly Lock _purchaseLock = new();
 
     private TwilioDouble(WebApplication app, Uri baseUrl, HttpClient? prism)
@@ -41,18 +45,24 @@ public sealed partial class TwilioDouble : IAsyncDisposable
 
     public string AccountSid { get; init; } = TestServiceEnvironment.AccountSid;
     public string AuthToken { get; init; } = TestServiceEnvironment.AuthToken;
+    public (string Sid, string Secret)? ApiKey { get; private init; }
 
     /// <summary>e.g. http://127.0.0.1:43117 (no trailing slash).</summary>
     public Uri BaseUrl { get; }
 
     public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
-    /// <summary>Requests Prism refused, with its reasons. Tests assert this stays empty.</summary>
-    public IReadOnlyList<string> ContractViolations => [.. _violations];
+    /// <summary>Requests Prism refused, with its reasons, once every check so far has finished. Tests assert this stays empty.</summary>
+    public async Task<IReadOnlyList<string>> ContractViolationsAsync()
+    {
+        await Task.WhenAll(_validations);
+        return [.. _violations];
+    }
 
     public IReadOnlyCollection<OwnedNumber> Numbers => [.. _numbers.Values];
 
-    public static async Task<TwilioDouble> StartAsync(PrismServer? validateWith)
+    /// <param name="apiKey">An API key (SK…) and secret accepted besides the Account SID and Auth Token.</param>
+    public static async Task<TwilioDouble> StartAsync(PrismServer? validateWith, (string Sid, string Secret)? apiKey = null)
     {
         var builder = LoopbackWebApp.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -61,7 +71,7 @@ public sealed partial class TwilioDouble : IAsyncDisposable
         TwilioDouble? self = null;
         app.Run(context => self!.HandleAsync(context));
         var address = await LoopbackWebApp.StartAsync(app);
-        self = new TwilioDouble(app, address, prism);
+        self = new TwilioDouble(app, address, prism) { ApiKey = apiKey };
         return self;
     }
 
@@ -90,6 +100,10 @@ public sealed partial class TwilioDouble : IAsyncDisposable
 
     public OwnedNumber? Find(string phoneNumber) => _numbers.Values.FirstOrDefault(n => n.PhoneNumber == phoneNumber);
 
+    /// <summary>Creates that bought the number (whatever the client heard back): a purchase must stay at one.</summary>
+    public int PurchasesOf(string phoneNumber) => _purchases.GetValueOrDefault(phoneNumber);
+
+    /// <summary>Create requests that arrived for the number, refused, failed or successful.</summary>
     public int CreatesFor(string phoneNumber) =>
         _requests.Count(r => r.IsCreate && r.Form.GetValueOrDefault("PhoneNumber") == phoneNumber);
 
@@ -113,12 +127,9 @@ public sealed partial class TwilioDouble : IAsyncDisposable
             context.Response.StatusCode = 404;
             return;
         }
-        if (_prism is not null && await ValidateAsync(request) is { } refusal)
+        if (_prism is not null)
         {
-            context.Response.StatusCode = refusal.Status;
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(refusal.Body);
-            return;
+            _validations.Enqueue(ValidateAsync(request));
         }
         if (!Authorized(request))
         {
@@ -157,7 +168,7 @@ public sealed partial class TwilioDouble : IAsyncDisposable
         var path = request.Path;
         if (AvailablePath().Match(path) is { Success: true } available && request.Method == "GET")
         {
-            return (200, AvailableNumbers(available.Groups["type"].Value == "TollFree", request.Query));
+            return (200, AvailableNumbers(available.Groups["type"].Value, request.Query));
         }
         if (ListPath().IsMatch(path))
         {
@@ -205,12 +216,14 @@ public sealed partial class TwilioDouble : IAsyncDisposable
             var number = new OwnedNumber(NewSid(), phoneNumber);
             number.Apply(form);
             _numbers[number.Sid] = number;
+            _purchases.AddOrUpdate(phoneNumber, 1, (_, count) => count + 1);
             return (201, JsonSerializer.Serialize(Resource(number)));
         }
     }
 
-    private static string AvailableNumbers(bool tollFree, IReadOnlyDictionary<string, string> query)
+    private static string AvailableNumbers(string type, IReadOnlyDictionary<string, string> query)
     {
+        var tollFree = type == "TollFree";
         var prefix = tollFree ? "+1833" : "+1" + (query.GetValueOrDefault("AreaCode") ?? "415");
         var size = int.TryParse(query.GetValueOrDefault("PageSize"), out var n) ? Math.Min(n, 5) : 5;
         var numbers = Enumerable.Range(0, size).Select(i => new
@@ -297,12 +310,14 @@ public sealed partial class TwilioDouble : IAsyncDisposable
 
     private bool Authorized(RecordedRequest request)
     {
-        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AccountSid}:{AuthToken}"));
-        return request.Authorization == expected && request.Path.StartsWith($"/2010-04-01/Accounts/{AccountSid}/", StringComparison.Ordinal);
+        static string Basic(string user, string password) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
+        var authenticated = request.Authorization == Basic(AccountSid, AuthToken)
+            || (ApiKey is var (sid, secret) && request.Authorization == Basic(sid, secret));
+        return authenticated && request.Path.StartsWith($"/2010-04-01/Accounts/{AccountSid}/", StringComparison.Ordinal);
     }
 
     /// <summary>Asks Prism whether Twilio's description accepts this exact request.</summary>
-    private async Task<(int Status, string Body)?> ValidateAsync(RecordedRequest request)
+    private async Task ValidateAsync(RecordedRequest request)
     {
         using var copy = new HttpRequestMessage(new HttpMethod(request.Method), request.Path + request.QueryString);
         if (request.Authorization is not null)
@@ -315,13 +330,11 @@ public sealed partial class TwilioDouble : IAsyncDisposable
             copy.Content.Headers.TryAddWithoutValidation("Content-Type", request.ContentType);
         }
         using var response = await _prism!.SendAsync(copy);
-        if (response.IsSuccessStatusCode)
+        if (!response.IsSuccessStatusCode)
         {
-            return null;
+            var body = await response.Content.ReadAsStringAsync();
+            _violations.Enqueue($"{request.Method} {request.Path}{request.QueryString} → {(int)response.StatusCode} {body}");
         }
-        var body = await response.Content.ReadAsStringAsync();
-        _violations.Enqueue($"{request.Method} {request.Path}{request.QueryString} → {(int)response.StatusCode} {body}");
-        return ((int)response.StatusCode, body);
     }
 
     private static async Task<RecordedRequest> RecordAsync(HttpRequest request)
@@ -345,12 +358,13 @@ public sealed partial class TwilioDouble : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Task.WhenAll(_validations);
         _prism?.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
 
-    [GeneratedRegex(@"^/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/AvailablePhoneNumbers/[A-Z]{2}/(?<type>Local|TollFree)\.json$")]
+    [GeneratedRegex(@"^/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/AvailablePhoneNumbers/[A-Z]{2}/(?<type>Local|TollFree|Mobile)\.json$")]
     private static partial Regex AvailablePath();
 
     [GeneratedRegex(@"^/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/IncomingPhoneNumbers\.json$")]

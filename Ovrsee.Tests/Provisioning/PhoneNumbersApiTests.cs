@@ -91,7 +91,7 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
         var again = await ProvisioningFixture.JsonAsync(await api.SendAsync(HttpMethod.Delete, $"/api/telephony/phone-numbers/{id}", workspace.OwnerToken), 200);
         Assert.Equal((string?)released["releasedAt"], (string?)again["releasedAt"]);
         Assert.Single(Twilio.Requests, r => r.Method == "DELETE" && r.Path.Contains(sid, StringComparison.Ordinal));
-        Assert.Empty(Twilio.ContractViolations);
+        Assert.Empty(await Twilio.ContractViolationsAsync());
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
         Assert.NotNull(await Seed.ScalarAsync<DateTime?>(api.Admin, "SELECT webhooks_configured_at FROM user_phone_numbers WHERE id = $1", id));
         Assert.Equal(owned.VoiceUrl, (string?)body["webhooks"]!["voiceUrl"]);
         Assert.False((bool)body["webhooks"]!["publicUrlCheck"]!["reachable"]!);
-        Assert.Empty(Twilio.ContractViolations);
+        Assert.Empty(await Twilio.ContractViolationsAsync());
     }
 
     [Fact]
@@ -217,7 +217,7 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
         Assert.Contains(searches, r => r.Path.EndsWith("/AvailablePhoneNumbers/US/Local.json", StringComparison.Ordinal)
             && r.Query["AreaCode"] == "212" && r.Query["Contains"] == "555" && r.Query["PageSize"] == "3" && r.Query["VoiceEnabled"] == "true");
         Assert.Contains(searches, r => r.Path.EndsWith("/AvailablePhoneNumbers/US/TollFree.json", StringComparison.Ordinal));
-        Assert.Empty(Twilio.ContractViolations);
+        Assert.Empty(await Twilio.ContractViolationsAsync());
     }
 
     [Theory]
@@ -225,7 +225,7 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
     [InlineData("?areaCode=41", "areaCode")]
     [InlineData("?country=GB&areaCode=415", "areaCode")]
     [InlineData("?contains=55-5", "contains")]
-    [InlineData("?type=mobile", "type")]
+    [InlineData("?type=shared", "type")]
     [InlineData("?limit=0", "limit")]
     [InlineData("?limit=51", "limit")]
     public async Task Search_validation_names_the_parameter(string query, string field)

@@ -89,11 +89,11 @@ public class PublicWebhookUrlTests
         Assert.Contains("did not answer", down.Detail);
     }
 
-    private sealed class FixedOptions(Ovrsee.Twilio.AspNetCore.WebhookOptions value) : IOptionsMonitor<Ovrsee.Twilio.AspNetCore.WebhookOptions>
+    private sealed class FixedOptions(Ovrsee.PublicUrls.WebhookOptions value) : IOptionsMonitor<Ovrsee.PublicUrls.WebhookOptions>
     {
-        public Ovrsee.Twilio.AspNetCore.WebhookOptions CurrentValue => value;
-        public Ovrsee.Twilio.AspNetCore.WebhookOptions Get(string? name) => value;
-        public IDisposable? OnChange(Action<Ovrsee.Twilio.AspNetCore.WebhookOptions, string?> listener) => null;
+        public Ovrsee.PublicUrls.WebhookOptions CurrentValue => value;
+        public Ovrsee.PublicUrls.WebhookOptions Get(string? name) => value;
+        public IDisposable? OnChange(Action<Ovrsee.PublicUrls.WebhookOptions, string?> listener) => null;
     }
 }
 

@@ -42,11 +42,12 @@ public class PurchaseCrashTests(PurchaseCrashTests.Fixture api) : IClassFixture<
         var body = await ProvisioningFixture.JsonAsync(await api.PurchaseAsync(workspace.OwnerToken, number, key), 201);
 
         Assert.Equal(1, api.Twilio.CreatesFor(number));
+        Assert.Equal(1, api.Twilio.PurchasesOf(number));
         Assert.Equal(api.Twilio.Find(number)!.Sid, (string?)body["phoneNumber"]!["twilioPhoneSid"]);
         Assert.Equal(1, await Seed.ScalarAsync<long>(api.Admin, "SELECT count(*) FROM user_phone_numbers WHERE phone_number = $1 AND is_active", number));
         Assert.Equal("completed", await Seed.ScalarAsync<string>(api.Admin, "SELECT state FROM number_purchases WHERE idempotency_key = $1", key));
         // The retry looked before it would have bought.
         Assert.Contains(api.Twilio.For(number), r => r.IsList);
-        Assert.Empty(api.Twilio.ContractViolations);
+        Assert.Empty(await api.Twilio.ContractViolationsAsync());
     }
 }

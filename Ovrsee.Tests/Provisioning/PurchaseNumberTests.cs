@@ -37,7 +37,7 @@ public class PurchaseNumberTests(ProvisioningFixture api) : IClassFixture<Provis
         Assert.Equal("POST", owned.StatusCallbackMethod);
         var create = Assert.Single(Twilio.For(number), r => r.IsCreate);
         Assert.DoesNotContain("StatusCallbackEvent", create.Form.Keys);
-        Assert.Empty(Twilio.ContractViolations);
+        Assert.Empty(await Twilio.ContractViolationsAsync());
 
         Assert.Equal(workspace.Id, await Seed.ScalarAsync<Guid>(api.Admin, "SELECT workspace_id FROM user_phone_numbers WHERE phone_number = $1 AND is_active", number));
         Assert.Equal("completed", await Seed.ScalarAsync<string>(api.Admin, "SELECT state FROM number_purchases WHERE phone_number = $1", number));
@@ -58,10 +58,29 @@ public class PurchaseNumberTests(ProvisioningFixture api) : IClassFixture<Provis
 
         await ProvisioningFixture.JsonAsync(await api.PurchaseAsync(workspace.OwnerToken, number, Guid.NewGuid().ToString()), 201);
 
+        // The first create hung before Twilio acted; the second, sent after looking, bought it.
         Assert.Equal(2, Twilio.CreatesFor(number));
+        Assert.Equal(1, Twilio.PurchasesOf(number));
         Assert.Single(Twilio.Numbers, n => n.PhoneNumber == number);
         Assert.Equal(1, await RowsFor(number));
-        Assert.Empty(Twilio.ContractViolations);
+        Assert.Empty(await Twilio.ContractViolationsAsync());
+    }
+
+    [Fact]
+    public async Task A_429_with_Retry_After_is_waited_out_and_buys_exactly_once()
+    {
+        var workspace = await api.NewWorkspaceAsync();
+        var number = ProvisioningFixture.NewNumber();
+        Twilio.InjectOnCreate(number, new TwilioFault.Status(429, "Too Many Requests", RetryAfterSeconds: 1, TwilioCode: 20429));
+
+        await ProvisioningFixture.JsonAsync(await api.PurchaseAsync(workspace.OwnerToken, number, Guid.NewGuid().ToString()), 201);
+
+        // Twilio refused the first create before acting (a rate limit), so sending it again is safe.
+        var creates = Twilio.For(number).Where(r => r.IsCreate).ToList();
+        Assert.Equal(2, creates.Count);
+        Assert.True(creates[1].At - creates[0].At >= TimeSpan.FromMilliseconds(950), "Retry-After: 1 was not waited out");
+        Assert.Equal(1, Twilio.PurchasesOf(number));
+        Assert.Equal(1, await RowsFor(number));
     }
 
     [Fact]
@@ -74,6 +93,7 @@ public class PurchaseNumberTests(ProvisioningFixture api) : IClassFixture<Provis
         var body = await ProvisioningFixture.JsonAsync(await api.PurchaseAsync(workspace.OwnerToken, number), 201);
 
         Assert.Equal(1, Twilio.CreatesFor(number));
+        Assert.Equal(1, Twilio.PurchasesOf(number));
         Assert.Equal(Twilio.Find(number)!.Sid, (string?)body["phoneNumber"]!["twilioPhoneSid"]);
         Assert.Equal(1, await RowsFor(number));
     }
@@ -95,6 +115,7 @@ public class PurchaseNumberTests(ProvisioningFixture api) : IClassFixture<Provis
         Assert.False(first.Headers.Contains("Idempotency-Replayed"));
         Assert.Equal("true", second.Headers.GetValues("Idempotency-Replayed").Single());
         Assert.Equal(1, Twilio.CreatesFor(number));
+        Assert.Equal(1, Twilio.PurchasesOf(number));
         Assert.Equal(1, await RowsFor(number));
     }
 

@@ -1,128 +1,112 @@
 using System.Text;
 using System.Xml.Linq;
-using Ovrsee.Twilio.TwiML;
-using Record = Ovrsee.Twilio.TwiML.Record; // Xunit.Record is in scope via the global using
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Ovrsee.PublicUrls;
+using Ovrsee.Twilio.AspNetCore;
+using Ovrsee.WebhookApi.Infrastructure;
+using Twilio.TwiML;
 
 namespace Ovrsee.Tests.Twilio;
 
+/// <summary>
+/// TwiML is the SDK's (<see cref="VoiceResponse"/>); what is ours is how it is served
+/// (<see cref="TwiMLResult"/>) and what we answer calls with (<see cref="CallAnswers"/>).
+/// </summary>
 public class TwiMLTests
 {
-    private const string Declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+    private const string Declaration = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
 
     [Fact]
-    public void Empty_response_has_declaration_and_root()
+    public async Task Served_as_text_xml_utf8_unindented_without_a_bom()
     {
-        Assert.Equal(Declaration + "<Response />", new VoiceResponse().ToXml());
-    }
+        var context = new DefaultHttpContext { Response = { Body = new MemoryStream() } };
 
-    [Fact]
-    public void Connect_stream_with_parameters()
-    {
-        var response = new VoiceResponse()
-            .Say("Connecting you now.", voice: "Polly.Joanna", language: "en-US")
-            .Connect(new Connect { Action = "https://api.example.com/twilio/voice/after-stream", Method = "POST" }
-                .Stream(new MediaStream("wss://api.example.com/twilio/media")
-                    {
-                        Name = "receptionist",
-                        StatusCallback = "https://api.example.com/twilio/stream-status",
-                    }
-                    .Parameter("businessId", "b_42")
-                    .Parameter("callerName", "Zoë")));
+        await Results.Extensions.TwiML(new VoiceResponse().Say("Zoë & co").Hangup()).ExecuteAsync(context);
 
-        Assert.Equal(
-            Declaration +
-            "<Response>" +
-            "<Say voice=\"Polly.Joanna\" language=\"en-US\">Connecting you now.</Say>" +
-            "<Connect action=\"https://api.example.com/twilio/voice/after-stream\" method=\"POST\">" +
-            "<Stream url=\"wss://api.example.com/twilio/media\" name=\"receptionist\" statusCallback=\"https://api.example.com/twilio/stream-status\">" +
-            "<Parameter name=\"businessId\" value=\"b_42\" />" +
-            "<Parameter name=\"callerName\" value=\"Zoë\" />" +
-            "</Stream>" +
-            "</Connect>" +
-            "</Response>",
-            response.ToXml());
-    }
-
-    [Fact]
-    public void Special_characters_are_escaped_in_text_and_attributes()
-    {
-        const string nasty = "Tom & Jerry's <\"shop\"> 5 > 3";
-        var response = new VoiceResponse()
-            .Say(nasty, voice: nasty)
-            .Redirect("https://example.com/next?a=1&b=2", method: "GET")
-            .Connect(new Connect().Stream(new MediaStream("wss://example.com/m?x=1&y=2").Parameter("q", nasty)));
-
-        Assert.Equal(
-            Declaration +
-            "<Response>" +
-            "<Say voice=\"Tom &amp; Jerry's &lt;&quot;shop&quot;&gt; 5 &gt; 3\">Tom &amp; Jerry's &lt;\"shop\"&gt; 5 &gt; 3</Say>" +
-            "<Redirect method=\"GET\">https://example.com/next?a=1&amp;b=2</Redirect>" +
-            "<Connect><Stream url=\"wss://example.com/m?x=1&amp;y=2\">" +
-            "<Parameter name=\"q\" value=\"Tom &amp; Jerry's &lt;&quot;shop&quot;&gt; 5 &gt; 3\" />" +
-            "</Stream></Connect>" +
-            "</Response>",
-            response.ToXml());
-
-        // And it round-trips through a real XML parser to the original text.
-        var parsed = XDocument.Parse(response.ToXml());
-        Assert.Equal(nasty, parsed.Root!.Element("Say")!.Value);
-        Assert.Equal(nasty, parsed.Root!.Element("Say")!.Attribute("voice")!.Value);
-    }
-
-    [Fact]
-    public void Record_with_callbacks_uses_twilio_attribute_names()
-    {
-        var response = new VoiceResponse()
-            .Say("Please leave a message after the beep.")
-            .Record(new Record
-            {
-                Action = "/twilio/voicemail/done",
-                Method = "POST",
-                Timeout = 5,
-                FinishOnKey = "#",
-                MaxLength = 120,
-                PlayBeep = true,
-                RecordingStatusCallback = "/twilio/recording-status",
-                RecordingStatusCallbackMethod = "POST",
-                RecordingStatusCallbackEvent = "in-progress completed absent",
-                Transcribe = false,
-                TranscribeCallback = "/twilio/transcription",
-            })
-            .Pause(length: 2)
-            .Hangup();
-
-        Assert.Equal(
-            Declaration +
-            "<Response>" +
-            "<Say>Please leave a message after the beep.</Say>" +
-            "<Record action=\"/twilio/voicemail/done\" method=\"POST\" timeout=\"5\" finishOnKey=\"#\" maxLength=\"120\" playBeep=\"true\"" +
-            " recordingStatusCallback=\"/twilio/recording-status\" recordingStatusCallbackMethod=\"POST\"" +
-            " recordingStatusCallbackEvent=\"in-progress completed absent\" transcribe=\"false\" transcribeCallback=\"/twilio/transcription\" />" +
-            "<Pause length=\"2\" />" +
-            "<Hangup />" +
-            "</Response>",
-            response.ToXml());
-    }
-
-    [Fact]
-    public void Unset_attributes_are_omitted()
-    {
-        var xml = new VoiceResponse().Record(new Record()).Pause().Redirect("/again").ToXml();
-        Assert.Equal(Declaration + "<Response><Record /><Pause /><Redirect>/again</Redirect></Response>", xml);
+        Assert.Equal(200, context.Response.StatusCode);
+        Assert.Equal("text/xml; charset=utf-8", context.Response.ContentType);
+        var bytes = ((MemoryStream)context.Response.Body).ToArray();
+        Assert.Equal(bytes.Length, context.Response.ContentLength);
+        Assert.Equal((byte)'<', bytes[0]);
+        Assert.Equal(Declaration + "<Response><Say>Zoë &amp; co</Say><Hangup></Hangup></Response>", Encoding.UTF8.GetString(bytes));
     }
 
     [Fact]
     public void Characters_xml_cannot_carry_are_dropped_not_thrown()
     {
-        var xml = new VoiceResponse().Say("Hi\u0001 there\u0007 😀").ToXml();
-        Assert.Equal(Declaration + "<Response><Say>Hi there 😀</Say></Response>", xml);
+        // The SDK's own serializer throws on these (a language model's reply may carry them).
+        var twiml = new VoiceResponse().Say("Hi\u0001 there\u0007 😀");
+        Assert.Throws<ArgumentException>(() => twiml.ToString());
+
+        Assert.Equal(Declaration + "<Response><Say>Hi there 😀</Say></Response>", TwiMLResult.ToXml(twiml));
     }
 
     [Fact]
-    public void Bytes_are_utf8_without_bom()
+    public void An_incoming_call_with_an_agent_connects_the_stream_over_wss_with_its_parameters()
     {
-        var bytes = new VoiceResponse().Say("Zoë").ToUtf8Bytes();
-        Assert.Equal((byte)'<', bytes[0]);
-        Assert.Equal(Declaration + "<Response><Say>Zoë</Say></Response>", Encoding.UTF8.GetString(bytes));
+        var callLogId = Guid.NewGuid();
+        var workspaceId = Guid.NewGuid();
+
+        var twiml = Answers("https://aloha.example.com/").ForIncomingCall(
+            Request("http", "127.0.0.1:5180"), new IncomingCallRecord(callLogId, workspaceId, InService: true, VoicemailEnabled: true, "wss://agent"));
+
+        var connect = Parse(twiml).Element("Connect")!;
+        Assert.Equal("https://aloha.example.com/api/aloha/webhooks/connect-action?voicemail=1", (string?)connect.Attribute("action"));
+        Assert.Equal("POST", (string?)connect.Attribute("method"));
+        var stream = connect.Element("Stream")!;
+        Assert.Equal("wss://aloha.example.com/api/aloha/stream", (string?)stream.Attribute("url"));
+        Assert.Equal(
+            [("callLogId", callLogId.ToString()), ("workspaceId", workspaceId.ToString())],
+            stream.Elements("Parameter").Select(p => ((string)p.Attribute("name")!, (string)p.Attribute("value")!)));
+    }
+
+    [Fact]
+    public void Voicemail_records_with_callbacks_under_the_request_url_when_no_public_url_is_set()
+    {
+        var twiml = Answers(publicBaseUrl: null).ForIncomingCall(
+            Request("https", "hooks.example.com"), new IncomingCallRecord(Guid.NewGuid(), null, InService: true, VoicemailEnabled: true, AgentStreamUrl: null));
+
+        var response = Parse(twiml);
+        Assert.Equal(["Say", "Record", "Hangup"], response.Elements().Select(e => e.Name.LocalName));
+        var record = response.Element("Record")!;
+        Assert.Equal("https://hooks.example.com/api/aloha/webhooks/voicemail-complete", (string?)record.Attribute("action"));
+        Assert.Equal("https://hooks.example.com/api/aloha/webhooks/voicemail-recorded", (string?)record.Attribute("recordingStatusCallback"));
+        Assert.Equal("completed absent", (string?)record.Attribute("recordingStatusCallbackEvent"));
+        Assert.Equal("true", (string?)record.Attribute("playBeep"));
+        Assert.Equal("#", (string?)record.Attribute("finishOnKey"));
+        Assert.Equal("120", (string?)record.Attribute("maxLength"));
+        Assert.Equal("true", (string?)record.Attribute("transcribe"));
+        Assert.Equal("https://hooks.example.com/api/aloha/webhooks/voicemail-transcribed", (string?)record.Attribute("transcribeCallback"));
+    }
+
+    [Fact]
+    public void A_number_out_of_service_says_so_and_hangs_up()
+    {
+        var response = Parse(Answers(null).ForIncomingCall(Request("https", "h.example.com"), new IncomingCallRecord(Guid.NewGuid(), null, false, false, null)));
+        Assert.Equal(["Say", "Hangup"], response.Elements().Select(e => e.Name.LocalName));
+        Assert.Contains("not in service", response.Element("Say")!.Value);
+    }
+
+    private static CallAnswers Answers(string? publicBaseUrl) => new(
+        new StaticMonitor<VoicemailOptions>(new VoicemailOptions()),
+        new StaticMonitor<WebhookOptions>(new WebhookOptions { PublicBaseUrl = publicBaseUrl }));
+
+    private static HttpContext Request(string scheme, string host)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Scheme = scheme;
+        context.Request.Host = new HostString(host);
+        context.Request.Path = "/api/aloha/webhooks/incoming-call";
+        return context;
+    }
+
+    private static XElement Parse(VoiceResponse twiml) => XDocument.Parse(TwiMLResult.ToXml(twiml)).Root!;
+
+    private sealed class StaticMonitor<T>(T value) : IOptionsMonitor<T>
+    {
+        public T CurrentValue => value;
+        public T Get(string? name) => value;
+        public IDisposable? OnChange(Action<T, string?> listener) => null;
     }
 }

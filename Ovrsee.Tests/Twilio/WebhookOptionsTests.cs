@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.AspNetCore;
 
 namespace Ovrsee.Tests.Twilio;
@@ -11,7 +12,9 @@ public class WebhookOptionsTests
     {
         settings.TryAdd("Twilio:AuthToken", "token");
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ServiceCollection().AddTwilioWebhookValidation(configuration).BuildServiceProvider();
+        var services = new ServiceCollection();
+        services.AddWebhookOptions(configuration);
+        return services.BuildServiceProvider();
     }
 
     [Fact]
@@ -67,7 +70,9 @@ public class WebhookOptionsTests
     public void Webhook_validation_requires_the_auth_token()
     {
         var configuration = new ConfigurationBuilder().Build();
-        using var provider = new ServiceCollection().AddTwilioWebhookValidation(configuration).BuildServiceProvider();
+        var services = new ServiceCollection();
+        services.AddTwilioRequestValidation(configuration);
+        using var provider = services.BuildServiceProvider();
         var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains("Twilio:AuthToken", failure.Message);
     }

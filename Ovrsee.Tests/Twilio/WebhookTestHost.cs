@@ -8,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Ovrsee.Twilio.AspNetCore;
-using Ovrsee.Twilio.TwiML;
+using Twilio.TwiML;
 
 namespace Ovrsee.Tests.Twilio;
 
@@ -48,7 +48,7 @@ internal sealed class WebhookTestHost : IAsyncDisposable
     {
         var builder = LoopbackWebApp.CreateBuilder();
 
-        // Hermetic: no TWILIO_* or NEXT_PUBLIC_APP_URL from the machine running the tests.
+        // Hermetic: no TWILIO_* from the machine running the tests.
         builder.Configuration.Sources.Clear();
         var configuration = new Dictionary<string, string?> { ["Twilio:AuthToken"] = AuthToken };
         foreach (var (key, value) in settings ?? [])
@@ -57,7 +57,7 @@ internal sealed class WebhookTestHost : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(configuration);
-        builder.Services.AddTwilioWebhookValidation(builder.Configuration);
+        builder.Services.AddTwilioRequestValidation(builder.Configuration);
 
         var logs = new CapturingLoggerProvider();
         builder.Logging.ClearProviders().AddProvider(logs);
@@ -68,7 +68,7 @@ internal sealed class WebhookTestHost : IAsyncDisposable
         IResult Handle(HttpContext context)
         {
             handled.Enqueue(context.GetTwilioRequest());
-            return new VoiceResponse().Say("Thanks for calling.").ToResult();
+            return Results.Extensions.TwiML(new VoiceResponse().Say("Thanks for calling."));
         }
 
         app.MapPost(VoicePath, Handle).ValidateTwilioRequest();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Ovrsee.PublicUrls;
 
 namespace Ovrsee.Twilio.AspNetCore;
 
@@ -10,7 +11,7 @@ namespace Ovrsee.Twilio.AspNetCore;
 /// Endpoint filter that lets only correctly signed Twilio webhooks through, in the spirit of
 /// Twilio.AspNet.Core's <c>ValidateTwilioRequestFilter</c>. Rejections, in the order checked:
 /// 415 (not form-encoded, or JSON without <c>bodySHA256</c>), 413 (declared or actual body over
-/// <see cref="WebhookOptions.MaxBodyBytes"/>), 403 (no signature header), 400 (malformed form),
+/// <see cref="TwilioRequestValidationOptions.MaxBodyBytes"/>), 403 (no signature header), 400 (malformed form),
 /// 403 (signature invalid). Nothing is written on rejection and the handler does not run.
 /// On success the handler finds a <see cref="TwilioRequest"/> via <c>context.GetTwilioRequest()</c>.
 /// </summary>
@@ -21,7 +22,7 @@ namespace Ovrsee.Twilio.AspNetCore;
 /// </remarks>
 public sealed class ValidateTwilioRequestFilter(
     IOptionsMonitor<TwilioOptions> twilioOptions,
-    IOptionsMonitor<WebhookOptions> webhookOptions,
+    IOptionsMonitor<TwilioRequestValidationOptions> validationOptions,
     ILogger<ValidateTwilioRequestFilter> logger) : IEndpointFilter
 {
     private const string FormMediaType = "application/x-www-form-urlencoded";
@@ -32,7 +33,7 @@ public sealed class ValidateTwilioRequestFilter(
         var httpContext = context.HttpContext;
         var request = httpContext.Request;
         var path = request.Path.Value;
-        var webhook = webhookOptions.CurrentValue;
+        var webhook = validationOptions.CurrentValue;
 
         var isJson = IsMediaType(request.ContentType, JsonMediaType);
         if (!isJson && !IsMediaType(request.ContentType, FormMediaType))
@@ -41,7 +42,7 @@ public sealed class ValidateTwilioRequestFilter(
             return Results.StatusCode(StatusCodes.Status415UnsupportedMediaType);
         }
 
-        var signedUrl = TwilioSignedUrl.FromRequest(request, webhook);
+        var signedUrl = PublicUrlRules.RequestUrl(request, webhook.BaseUrlOverride);
         if (isJson && !TwilioSignature.HasBodyHash(signedUrl))
         {
             WebhookLog.JsonWithoutBodyHash(logger, path);

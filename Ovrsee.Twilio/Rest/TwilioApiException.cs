@@ -1,15 +1,17 @@
 using System.Net;
+using Twilio.Exceptions;
 
 namespace Ovrsee.Twilio.Rest;
 
 /// <summary>
-/// Twilio answered with an error: its JSON body (<c>code</c>, <c>message</c>, <c>more_info</c>,
-/// <c>status</c>) as typed properties. Twilio's message never contains our credentials, so it is
-/// safe to log and to pass on.
+/// Twilio answered with an error. The SDK's <see cref="ApiException"/> (the inner exception) carries
+/// Twilio's code, status and more_info but not the response headers, so this adds Twilio's
+/// Retry-After, and a readable message when the body was not Twilio's JSON (a proxy, or Prism's
+/// validation answer). Twilio's message never contains our credentials: safe to log and pass on.
 /// </summary>
 public sealed class TwilioApiException(
-    HttpStatusCode statusCode, int? code, string message, string? moreInfo = null, TimeSpan? retryAfter = null)
-    : Exception(message)
+    HttpStatusCode statusCode, int? code, string message, string? moreInfo = null, TimeSpan? retryAfter = null, Exception? inner = null)
+    : Exception(message, inner)
 {
     /// <summary>Twilio's "not available" error for a number someone else bought first.</summary>
     public const int PhoneNumberNotAvailable = 21422;

@@ -2,7 +2,11 @@ using System.Text.Json;
 
 namespace Ovrsee.Twilio.Rest;
 
-/// <summary>Twilio's error JSON: <c>{"code": 21422, "message": "…", "more_info": "https://www.twilio.com/docs/errors/21422", "status": 400}</c>.</summary>
+/// <summary>
+/// Twilio's error JSON: <c>{"code": 21422, "message": "…", "more_info": "https://www.twilio.com/docs/errors/21422", "status": 400}</c>.
+/// Read by the resilience pipeline (which sees the raw response, before the SDK does) to spot
+/// Twilio's 20429, and by <see cref="TwilioClient"/> to describe bodies that are not Twilio's shape.
+/// </summary>
 internal readonly record struct TwilioErrorBody(int? Code, string? Message, string? MoreInfo)
 {
     // Error bodies are a few hundred bytes; anything larger is not Twilio's JSON and is cut short.
@@ -10,14 +14,21 @@ internal readonly record struct TwilioErrorBody(int? Code, string? Message, stri
 
     public static async Task<TwilioErrorBody> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        string text;
         try
         {
-            // Buffered, so the resilience pipeline's look at the body does not consume it.
+            // Buffered, so the pipeline's look at the body leaves it for the SDK to read.
             await response.Content.LoadIntoBufferAsync(cancellationToken);
-            text = await response.Content.ReadAsStringAsync(cancellationToken);
+            return Parse(await response.Content.ReadAsStringAsync(cancellationToken));
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidOperationException)
+        {
+            return default;
+        }
+    }
+
+    public static TwilioErrorBody Parse(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
         {
             return default;
         }
@@ -34,7 +45,7 @@ internal readonly record struct TwilioErrorBody(int? Code, string? Message, stri
             {
                 return new(null, Excerpt(text), null);
             }
-            int? code = root.TryGetProperty("code", out var c) && c.TryGetInt32(out var n) ? n : null;
+            int? code = root.TryGetProperty("code", out var c) && c.TryGetInt32(out var n) && n != 0 ? n : null;
             var message = String(root, "message") ?? Describe(root);
             return new(code, message, String(root, "more_info"));
         }

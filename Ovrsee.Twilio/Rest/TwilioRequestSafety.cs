@@ -28,9 +28,13 @@ public static partial class TwilioRequestSafety
     /// Retry-After as a delay: seconds or an HTTP date (RFC 9110 §10.2.3). A date already past
     /// means "now".
     /// </summary>
-    public static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider? time = null)
+    public static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider? time = null) =>
+        RetryAfter(response?.Headers, time);
+
+    /// <inheritdoc cref="RetryAfter(HttpResponseMessage?, TimeProvider?)"/>
+    public static TimeSpan? RetryAfter(System.Net.Http.Headers.HttpResponseHeaders? headers, TimeProvider? time = null)
     {
-        var header = response?.Headers.RetryAfter;
+        var header = headers?.RetryAfter;
         if (header?.Delta is { } delta)
         {
             return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;

@@ -11,7 +11,7 @@ namespace Ovrsee.Twilio.Rest;
 /// <item>Retry: safe requests on transient failures (timeouts, dropped connections, 408/5xx);
 /// every request, the purchase included, on a rate limit (429 or Twilio code 20429), because
 /// Twilio refused it before acting. Jittered exponential backoff, or Twilio's Retry-After.</item>
-/// <item>Never: a purchase after an ambiguous failure. That is <see cref="TwilioRestClient.PurchaseIncomingPhoneNumberAsync"/>'s
+/// <item>Never: a purchase after an ambiguous failure. That is <see cref="IncomingPhoneNumberPurchaser"/>'s
 /// job, which first asks Twilio whether the number is already ours.</item>
 /// <item>Circuit breaker: when most attempts fail, fail fast for a while instead of queueing
 /// admin requests behind a Twilio outage. Rate limits do not count as failures.</item>

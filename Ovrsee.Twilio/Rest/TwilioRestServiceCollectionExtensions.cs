@@ -3,18 +3,21 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Twilio.Clients;
 
 namespace Ovrsee.Twilio.Rest;
 
 public static class TwilioRestServiceCollectionExtensions
 {
     /// <summary>
-    /// <see cref="TwilioRestClient"/> as a typed HttpClient with <see cref="TwilioOptions"/> (the
-    /// <c>Twilio</c> section and TWILIO_* fallbacks) and <see cref="TwilioResilienceOptions"/>
-    /// (<c>Twilio:Resilience</c>). Credentials are not required at start-up: a host without them
-    /// still runs, and each call says what is missing.
+    /// The SDK's REST client as <see cref="ITwilioRestClient"/> (<see cref="TwilioClient"/>, transient)
+    /// over the named HttpClient <see cref="TwilioClient.HttpClientName"/>, plus
+    /// <see cref="IncomingPhoneNumberPurchaser"/>; <see cref="TwilioOptions"/> (the <c>Twilio</c>
+    /// section and TWILIO_* fallbacks) and <see cref="TwilioResilienceOptions"/> (<c>Twilio:Resilience</c>).
+    /// Credentials are not required at start-up: a host without them still runs, and each call
+    /// says what is missing.
     /// </summary>
-    /// <returns>The client's builder, so tests can add handlers.</returns>
+    /// <returns>The HttpClient's builder, so tests can add handlers.</returns>
     public static IHttpClientBuilder AddTwilioRestClient(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -26,8 +29,12 @@ public static class TwilioRestServiceCollectionExtensions
             .Bind(configuration.GetSection(TwilioResilienceOptions.SectionName))
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddTransient<TwilioClient>();
+        services.TryAddTransient<ITwilioRestClient>(provider => provider.GetRequiredService<TwilioClient>());
+        services.TryAddTransient<IncomingPhoneNumberPurchaser>();
+        services.TryAddTransient<TwilioBaseUrlHandler>();
 
-        var client = services.AddHttpClient<TwilioRestClient>(http =>
+        var client = services.AddHttpClient(TwilioClient.HttpClientName, http =>
         {
             // The pipeline's total timeout governs; HttpClient's own 100 s would cut across it.
             http.Timeout = Timeout.InfiniteTimeSpan;
@@ -41,6 +48,7 @@ public static class TwilioRestServiceCollectionExtensions
 #pragma warning disable EXTEXP0001
         client.RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
+        client.AddHttpMessageHandler<TwilioBaseUrlHandler>();
         client.AddResilienceHandler(TwilioResiliencePipeline.Name, (pipeline, context) =>
         {
             // A changed Twilio:Resilience section rebuilds the pipeline instead of needing a restart.

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Ovrsee.Twilio;
-using Ovrsee.Twilio.AspNetCore;
+using Ovrsee.PublicUrls;
 using Ovrsee.WebhookApi.AlohaStream;
 using Ovrsee.WebhookApi.Infrastructure;
 
@@ -16,7 +16,7 @@ namespace Ovrsee.WebhookApi.Apis;
 /// </summary>
 public static partial class AlohaStreamApi
 {
-    public const string StreamPath = "/api/aloha/stream";
+    public const string StreamPath = WebhookRoutes.Stream;
 
     public static RouteGroupBuilder MapAlohaStreamApi(this IEndpointRouteBuilder app)
     {
@@ -50,7 +50,7 @@ public static partial class AlohaStreamApi
             return Results.StatusCode(StatusCodes.Status500InternalServerError);
         }
 
-        var signedUrl = TwilioSignedUrl.FromWebSocketRequest(context.Request, webhooks.CurrentValue);
+        var signedUrl = PublicUrlRules.WebSocketRequestUrl(context.Request, webhooks.CurrentValue.PublicBaseUrl);
         var signature = context.Request.Headers[TwilioSignature.HeaderName].ToString();
         if (!TwilioSignature.IsValidWebSocketHandshake(signedUrl, signature, tokens))
         {

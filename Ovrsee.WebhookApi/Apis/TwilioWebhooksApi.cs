@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Ovrsee.Twilio;
 using Ovrsee.Twilio.AspNetCore;
-using Ovrsee.Twilio.TwiML;
+using Ovrsee.PublicUrls;
 using Ovrsee.WebhookApi.Infrastructure;
 
 namespace Ovrsee.WebhookApi.Apis;
@@ -15,7 +15,7 @@ public static partial class TwilioWebhooksApi
 {
     public static RouteGroupBuilder MapTwilioWebhooksApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/aloha/webhooks")
+        var api = app.MapGroup(WebhookRoutes.Webhooks)
             // Outermost: counts what the signature check refuses, never what it lets through.
             .AddEndpointFilter<RouteGroupBuilder, LimitUnverifiedTrafficFilter>()
             .ValidateTwilioRequest()
@@ -48,7 +48,7 @@ public static partial class TwilioWebhooksApi
             // Logged by the recorder. The caller still gets an answer: voicemail, as when spooled.
             outcome = null;
         }
-        return answers.ForIncomingCall(context, outcome).ToResult();
+        return Results.Extensions.TwiML(answers.ForIncomingCall(context, outcome));
     }
 
     public static async Task<IResult> CallStatus(HttpContext context, WebhookRecorder recorder, CancellationToken cancellationToken)
@@ -110,11 +110,11 @@ public static partial class TwilioWebhooksApi
             agentHandled = false; // unknown: offer voicemail rather than hang up on the caller
         }
         var voicemailEnabled = context.Request.Query["voicemail"] == "1";
-        return answers.AfterStream(context, agentHandled, voicemailEnabled).ToResult();
+        return Results.Extensions.TwiML(answers.AfterStream(context, agentHandled, voicemailEnabled));
     }
 
     /// <summary>Record's action: the message is in; end the call (without it Twilio would loop back to Record).</summary>
-    public static IResult VoicemailComplete(CallAnswers answers) => answers.Goodbye().ToResult();
+    public static IResult VoicemailComplete(CallAnswers answers) => Results.Extensions.TwiML(answers.Goodbye());
 
     private static TwilioCallback? Parse(HttpContext context, CallbackKind kind)
     {

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Ovrsee.Auth;
+using Microsoft.Extensions.Options;
+using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.AspNetCore;
 using Ovrsee.WebhookApi.Infrastructure;
 
@@ -24,7 +26,22 @@ public static class Extensions
         builder.AddOvrseeAuthentication();
         builder.AddDefaultOpenApi();
 
-        builder.AddTwilioWebhookValidation();
+        // The public base URL and body limit are this service's settings (Webhooks); the signature
+        // filter gets them as Twilio.AspNet.Core's would, unless Twilio:RequestValidation names its own.
+        builder.Services.AddWebhookOptions(builder.Configuration);
+        builder.AddTwilioRequestValidation()
+            .Configure<IOptionsMonitor<WebhookOptions>>((validation, webhooks) =>
+            {
+                var configured = builder.Configuration.GetSection(TwilioRequestValidationOptions.SectionName);
+                if (string.IsNullOrWhiteSpace(validation.BaseUrlOverride))
+                {
+                    validation.BaseUrlOverride = webhooks.CurrentValue.PublicBaseUrl;
+                }
+                if (configured[nameof(TwilioRequestValidationOptions.MaxBodyBytes)] is null)
+                {
+                    validation.MaxBodyBytes = webhooks.CurrentValue.MaxBodyBytes;
+                }
+            });
         builder.Services.Configure<VoicemailOptions>(builder.Configuration.GetSection("Voicemail"));
         builder.Services.Configure<WebhookSpoolOptions>(builder.Configuration.GetSection("Webhooks:Spool"));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookRecorderOptions>, WebhookRecorderOptionsValidator>());

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Options;
-using Ovrsee.Twilio.AspNetCore;
-using Ovrsee.Twilio.TwiML;
+using Ovrsee.PublicUrls;
+using Twilio.TwiML;
+using Twilio.TwiML.Voice;
+using HttpMethod = Twilio.Http.HttpMethod;
+using MediaStream = Twilio.TwiML.Voice.Stream;
 
 namespace Ovrsee.WebhookApi.Infrastructure;
 
@@ -23,11 +26,13 @@ public sealed class VoicemailOptions
     public VoicemailTranscription Transcription { get; set; } = VoicemailTranscription.Twilio;
 }
 
-/// <summary>The TwiML we answer with. Every path ends the call or hands it to something that does.</summary>
+/// <summary>
+/// The TwiML we answer with, built with the SDK's <see cref="VoiceResponse"/>. Every path ends the
+/// call or hands it to something that does. URLs come from <see cref="PublicUrlRules"/>: the public base
+/// URL (or the request's own), and its wss:// form for the stream.
+/// </summary>
 public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOptionsMonitor<WebhookOptions> webhooks)
 {
-    private const string Webhooks = "/api/aloha/webhooks";
-
     /// <param name="call">Null when PostgreSQL was unavailable: the caller still reaches voicemail.</param>
     public VoiceResponse ForIncomingCall(HttpContext context, IncomingCallRecord? call)
     {
@@ -37,24 +42,23 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
         }
         if (!call.InService)
         {
-            return new VoiceResponse().Say(voicemail.CurrentValue.NotInService).Hangup();
+            return Say(voicemail.CurrentValue.NotInService).Hangup();
         }
         if (call.AgentStreamUrl is null)
         {
             return call.VoicemailEnabled ? Voicemail(context) : Unavailable();
         }
 
-        var baseUrl = PublicBaseUrl(context);
-        var stream = new MediaStream(WebSocketUrl(baseUrl) + "/api/aloha/stream")
+        var baseUrl = BaseUrl(context);
+        var stream = new MediaStream(url: PublicUrlRules.ToWebSocket(baseUrl + WebhookRoutes.Stream))
             .Parameter("callLogId", call.CallLogId.ToString())
             .Parameter("workspaceId", call.WorkspaceId?.ToString() ?? "");
-        return new VoiceResponse().Connect(new Connect
-        {
-            // The signed action URL carries the number's voicemail setting, so the answer after
-            // the stream needs no lookup and still works while PostgreSQL is away.
-            Action = $"{baseUrl}{Webhooks}/connect-action?voicemail={(call.VoicemailEnabled ? 1 : 0)}",
-            Method = "POST",
-        }.Stream(stream));
+        // The signed action URL carries the number's voicemail setting, so the answer after
+        // the stream needs no lookup and still works while PostgreSQL is away.
+        var connect = new Connect(
+            action: new Uri($"{baseUrl}{WebhookRoutes.ConnectAction}?voicemail={(call.VoicemailEnabled ? 1 : 0)}"),
+            method: HttpMethod.Post);
+        return new VoiceResponse().Append(connect.Append(stream));
     }
 
     public VoiceResponse AfterStream(HttpContext context, bool agentHandled, bool voicemailEnabled) =>
@@ -62,42 +66,35 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
         : voicemailEnabled ? Voicemail(context)
         : Unavailable();
 
-    public VoiceResponse Goodbye() => new VoiceResponse().Say(voicemail.CurrentValue.Goodbye).Hangup();
+    public VoiceResponse Goodbye() => Say(voicemail.CurrentValue.Goodbye).Hangup();
 
-    private VoiceResponse Unavailable() => new VoiceResponse().Say(voicemail.CurrentValue.Unavailable).Hangup();
+    private VoiceResponse Unavailable() => Say(voicemail.CurrentValue.Unavailable).Hangup();
+
+    private static VoiceResponse Say(string text) => new VoiceResponse().Say(text);
 
     private VoiceResponse Voicemail(HttpContext context)
     {
         var options = voicemail.CurrentValue;
-        var baseUrl = PublicBaseUrl(context);
+        var baseUrl = BaseUrl(context);
         var twilioTranscribes = options.Transcription == VoicemailTranscription.Twilio;
-        return new VoiceResponse()
-            .Say(options.Greeting)
-            .Record(new Record
-            {
-                // Record needs an action that ends the call; without one Twilio requests this
-                // document again and the caller hears the greeting forever.
-                Action = $"{baseUrl}{Webhooks}/voicemail-complete",
-                Method = "POST",
-                MaxLength = options.MaxLengthSeconds,
-                PlayBeep = true,
-                FinishOnKey = "#",
-                RecordingStatusCallback = $"{baseUrl}{Webhooks}/voicemail-recorded",
-                RecordingStatusCallbackMethod = "POST",
-                RecordingStatusCallbackEvent = "completed absent",
-                Transcribe = twilioTranscribes ? true : null,
-                TranscribeCallback = twilioTranscribes ? $"{baseUrl}{Webhooks}/voicemail-transcribed" : null,
-            })
+        var record = new Record(
+            // Record needs an action that ends the call; without one Twilio requests this
+            // document again and the caller hears the greeting forever.
+            action: new Uri(baseUrl + WebhookRoutes.VoicemailComplete),
+            method: HttpMethod.Post,
+            maxLength: options.MaxLengthSeconds,
+            playBeep: true,
+            finishOnKey: "#",
+            recordingStatusCallback: new Uri(baseUrl + WebhookRoutes.VoicemailRecorded),
+            recordingStatusCallbackMethod: HttpMethod.Post,
+            recordingStatusCallbackEvent: [Record.RecordingEventEnum.Completed, Record.RecordingEventEnum.Absent],
+            transcribe: twilioTranscribes ? true : null,
+            transcribeCallback: twilioTranscribes ? new Uri(baseUrl + WebhookRoutes.VoicemailTranscribed) : null);
+        return Say(options.Greeting)
+            .Append(record)
             // Reached only when nothing was recorded.
             .Hangup();
     }
 
-    private string PublicBaseUrl(HttpContext context) =>
-        webhooks.CurrentValue.PublicBaseUrl?.TrimEnd('/')
-        ?? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
-
-    private static string WebSocketUrl(string baseUrl) =>
-        baseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? "wss://" + baseUrl["https://".Length..]
-        : baseUrl.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? "ws://" + baseUrl["http://".Length..]
-        : baseUrl;
+    private string BaseUrl(HttpContext context) => PublicUrlRules.BaseUrl(context.Request, webhooks.CurrentValue.PublicBaseUrl);
 }

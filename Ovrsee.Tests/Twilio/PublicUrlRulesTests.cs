@@ -1,9 +1,10 @@
 using Microsoft.AspNetCore.Http;
-using Ovrsee.Twilio.AspNetCore;
+using Ovrsee.PublicUrls;
 
 namespace Ovrsee.Tests.Twilio;
 
-public class TwilioSignedUrlTests
+/// <summary>The URL rules shared by the webhooks, the stream and Provisioning (<see cref="PublicUrlRules"/>).</summary>
+public class PublicUrlRulesTests
 {
     private static HttpRequest Request(string scheme, string host, string pathBase, string path, string query)
     {
@@ -20,7 +21,7 @@ public class TwilioSignedUrlTests
     public void Uses_the_request_itself_without_a_public_base_url() =>
         Assert.Equal(
             "https://Api.Example.com:8443/base/twilio/voice?foo=1&bar=2",
-            TwilioSignedUrl.FromRequest(Request("https", "Api.Example.com:8443", "/base", "/twilio/voice", "?foo=1&bar=2"), new WebhookOptions()));
+            PublicUrlRules.RequestUrl(Request("https", "Api.Example.com:8443", "/base", "/twilio/voice", "?foo=1&bar=2"), publicBaseUrl: null));
 
     [Theory]
     [InlineData("https://example.ngrok.app")]
@@ -28,23 +29,23 @@ public class TwilioSignedUrlTests
     public void Public_base_url_replaces_scheme_and_host(string publicBaseUrl) =>
         Assert.Equal(
             "https://example.ngrok.app/base/twilio/voice?x=1",
-            TwilioSignedUrl.FromRequest(
+            PublicUrlRules.RequestUrl(
                 Request("http", "127.0.0.1:5000", "/base", "/twilio/voice", "?x=1"),
-                new WebhookOptions { PublicBaseUrl = publicBaseUrl }));
+                publicBaseUrl));
 
     [Fact]
     public void Public_base_url_may_carry_a_path_prefix() =>
         Assert.Equal(
             "https://ovrsee.example.com/api/twilio/voice",
-            TwilioSignedUrl.FromRequest(
+            PublicUrlRules.RequestUrl(
                 Request("http", "10.0.0.5", "", "/twilio/voice", ""),
-                new WebhookOptions { PublicBaseUrl = "https://ovrsee.example.com/api/" }));
+                "https://ovrsee.example.com/api/"));
 
     [Fact]
     public void Query_is_not_re_encoded() =>
         Assert.Equal(
             "http://localhost/hook?Body=It's+amazing&x=%2B1%20",
-            TwilioSignedUrl.FromRequest(Request("http", "localhost", "", "/hook", "?Body=It's+amazing&x=%2B1%20"), new WebhookOptions()));
+            PublicUrlRules.RequestUrl(Request("http", "localhost", "", "/hook", "?Body=It's+amazing&x=%2B1%20"), publicBaseUrl: null));
 
     [Theory]
     [InlineData(null, "https", "ovrsee.example.com", "wss://ovrsee.example.com/api/aloha/stream")]
@@ -53,7 +54,7 @@ public class TwilioSignedUrlTests
     public void A_websocket_upgrade_is_signed_with_the_ws_scheme_twilio_dialled(string? publicBaseUrl, string scheme, string host, string expected) =>
         Assert.Equal(
             expected,
-            TwilioSignedUrl.FromWebSocketRequest(
+            PublicUrlRules.WebSocketRequestUrl(
                 Request(scheme, host, "", "/api/aloha/stream", ""),
-                new WebhookOptions { PublicBaseUrl = publicBaseUrl }));
+                publicBaseUrl));
 }

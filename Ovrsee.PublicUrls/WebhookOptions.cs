@@ -1,8 +1,10 @@
-namespace Ovrsee.Twilio.AspNetCore;
+namespace Ovrsee.PublicUrls;
 
 /// <summary>
-/// How the webhook host sees itself from Twilio's side. Bound from the <c>Webhooks</c> section;
-/// <see cref="PublicBaseUrl"/> falls back to the seed's <c>NEXT_PUBLIC_APP_URL</c>.
+/// How the WebhookApi is seen from Twilio's side: the application's setting, read by the
+/// WebhookApi (signatures, TwiML, the stream) and by Provisioning (where to point numbers).
+/// Bound from the <c>Webhooks</c> section; <see cref="PublicBaseUrl"/> falls back to the seed's
+/// <c>NEXT_PUBLIC_APP_URL</c>. The rules that turn it into URLs are in <see cref="PublicUrlRules"/>.
 /// </summary>
 public sealed class WebhookOptions
 {
@@ -23,6 +25,6 @@ public sealed class WebhookOptions
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
 
-    /// <summary>Largest body accepted; Twilio's form posts are a few KB.</summary>
+    /// <summary>Largest webhook body accepted; Twilio's form posts are a few KB.</summary>
     public int MaxBodyBytes { get; set; } = DefaultMaxBodyBytes;
 }

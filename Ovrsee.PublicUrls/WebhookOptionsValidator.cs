@@ -1,12 +1,12 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 
-namespace Ovrsee.Twilio.AspNetCore;
+namespace Ovrsee.PublicUrls;
 
 internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
 {
     // The whole body is buffered to check its signature; anything near this is not from Twilio.
-    internal const int MaxAllowedBodyBytes = 4 * 1024 * 1024;
+    public const int MaxAllowedBodyBytes = 4 * 1024 * 1024;
 
     public ValidateOptionsResult Validate(string? name, WebhookOptions options)
     {

@@ -23,7 +23,7 @@ public class SignatureBenchmarks
 }
 
 /// <summary>
-/// Ours against twilio-csharp's <see cref="Twilio.Security.RequestValidator"/> on the same valid and
+/// Ours against twilio-csharp's <see cref="global::Twilio.Security.RequestValidator"/> on the same valid and
 /// forged incoming-call webhook (the forged one makes both try every URL spelling).
 /// </summary>
 [MemoryDiagnoser]
@@ -33,7 +33,7 @@ public class SignatureValidatorComparison
     private const string Url = "https://ovrsee.example/api/aloha/webhooks/incoming-call";
     private readonly KeyValuePair<string, string>[] _form = WebhookForms.IncomingCall("CA" + new string('a', 32), "+14155550100", "+15005550006").ToArray();
     private readonly System.Collections.Specialized.NameValueCollection _sdkForm = new();
-    private readonly Twilio.Security.RequestValidator _sdk = new(Token);
+    private readonly global::Twilio.Security.RequestValidator _sdk = new(Token);
     private string _valid = "";
     private const string Forged = "AAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Ovrsee.Auth;
-using Microsoft.Extensions.Options;
 using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.AspNetCore;
 using Ovrsee.WebhookApi.Infrastructure;

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
+using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.AspNetCore;
 
 namespace Ovrsee.WebhookApi.Extensions;

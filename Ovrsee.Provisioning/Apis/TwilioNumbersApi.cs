@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
 using Ovrsee.Provisioning.Model;
@@ -15,7 +16,8 @@ public static partial class TwilioNumbersApi
 
     public static RouteGroupBuilder MapTwilioNumbersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/telephony/twilio").WithTags("Twilio numbers");
+        var api = app.MapGroup("/api/telephony/twilio").WithTags("Twilio numbers")
+            .WithMetadata(new RequestSizeLimitAttribute(BadRequestBodyHandler.MaxBodyBytes));
 
         api.MapGet("/available-numbers", SearchAvailableNumbers)
             .RequireWorkspace()

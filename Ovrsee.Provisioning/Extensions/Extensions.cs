@@ -13,6 +13,7 @@ public static class Extensions
         builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<TwilioExceptionHandler>();
+        builder.Services.AddExceptionHandler<BadRequestBodyHandler>();
         builder.AddOvrseeAuthentication();
         builder.AddDefaultOpenApi();
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ovrsee.Tests.Infrastructure;
 
@@ -185,6 +186,25 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
 
         Assert.Equal(owned.Sid, await Seed.ScalarAsync<string>(api.Admin, "SELECT twilio_phone_sid FROM user_phone_numbers WHERE id = $1", id));
         Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/incoming-call", owned.VoiceUrl);
+    }
+
+    [Theory]
+    [InlineData("POST", "/api/telephony/twilio/purchase-number")]
+    [InlineData("POST", "/api/aloha/configure-webhooks")]
+    [InlineData("PATCH", "/api/telephony/phone-numbers/{id}")]
+    public async Task A_body_over_the_limit_is_413_problem_details_and_changes_nothing(string method, string path)
+    {
+        var workspace = await api.NewWorkspaceAsync();
+        var (id, _) = await OwnedNumberAsync(workspace.Id);
+        var oversized = JsonSerializer.Serialize(new { friendlyName = new string('x', 200_000) });
+
+        var response = await api.SendAsync(new HttpMethod(method), path.Replace("{id}", id.ToString()), workspace.OwnerToken, oversized, Guid.NewGuid().ToString());
+
+        var problem = await ProvisioningFixture.JsonAsync(response, 413);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Request body too large", (string?)problem["title"]);
+        Assert.Equal(0, await Seed.ScalarAsync<long>(api.Admin, "SELECT count(*) FROM number_purchases WHERE workspace_id = $1", workspace.Id));
+        Assert.Null(await Seed.ScalarAsync<string>(api.Admin, "SELECT friendly_name FROM user_phone_numbers WHERE id = $1", id));
     }
 
     [Theory]

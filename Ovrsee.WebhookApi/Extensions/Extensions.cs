@@ -5,6 +5,7 @@ using Ovrsee.Auth;
 using Ovrsee.Twilio.AspNetCore;
 using Ovrsee.WebhookApi.Apis;
 using Ovrsee.WebhookApi.Infrastructure;
+using Ovrsee.WebhookApi.Infrastructure.Jobs;
 
 namespace Ovrsee.WebhookApi.Extensions;
 
@@ -12,6 +13,13 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        // Npgsql logs every statement at Information: thousands a minute here, each with its SQL.
+        // Warnings and errors stay; traces carry each statement with its timing. The lowest-ranked
+        // source, so Logging__LogLevel__Npgsql=Information in any configuration brings them back.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Npgsql", "Warning")],
+        });
         // The webhook statements are large CTEs sent thousands of times a minute: prepared once per
         // connection, PostgreSQL skips parsing and planning them on every callback.
         builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName, dataSource =>
@@ -20,6 +28,8 @@ public static class Extensions
             {
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
             }
+            // An idle job runner's polls are not worth a trace each; the jobs they start are traced.
+            dataSource.ConfigureTracing(tracing => tracing.ConfigureBatchFilter(batch => !JobStore.IsPoll(batch)));
         });
         builder.Services.AddProblemDetails();
         builder.AddOvrseeAuthentication();

@@ -110,7 +110,8 @@ public class AppHostEndToEndTests
         var (exitCode, elapsed) = await appHost.TerminateAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(0, exitCode);
-        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"Stopping took {elapsed.TotalSeconds:0.0}s:\n{appHost.Output}");
+        // Well under the 20 s a hung child would cost, with room for a busy machine.
+        Assert.True(elapsed < TimeSpan.FromSeconds(15), $"Stopping took {elapsed.TotalSeconds:0.0}s:\n{appHost.Output}");
         var survivors = children.Where(AppHostProcess.IsRunning).Select(pid => $"{pid}: {AppHostProcess.CommandLine(pid)}").ToList();
         Assert.True(survivors.Count == 0, "Still running after the AppHost exited:\n" + string.Join('\n', survivors));
         Assert.False(File.Exists(appHost.StateFilePath), "state.json should go with the AppHost");

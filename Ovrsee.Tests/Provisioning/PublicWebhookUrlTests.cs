@@ -94,7 +94,7 @@ public class PublicWebhookUrlTests
         var services = new ServiceCollection();
         services.AddHttpClient(PublicUrlProbe.HttpClientName);
         services.AddSingleton(TimeProvider.System);
-        services.Configure<ProvisioningOptions>(o => o.PublicUrlProbeTimeout = TimeSpan.FromSeconds(2));
+        services.Configure<ProvisioningOptions>(o => o.PublicUrlProbeTimeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<PublicUrlProbe>();
         await using var provider = services.BuildServiceProvider();
         var probe = provider.GetRequiredService<PublicUrlProbe>();

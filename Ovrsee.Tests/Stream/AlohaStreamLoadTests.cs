@@ -39,7 +39,7 @@ public class AlohaStreamLoadTests(AlohaStreamFixture api, ITestOutputHelper outp
         var stopped = await StreamStoppedAsync(calls.Select(c => c.CallSid).ToArray());
         foreach (var call in calls)
         {
-            await api.Agent.Calls[call.CallSid].Ended.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await api.Agent.Calls[call.CallSid].Ended.Task.WaitAsync(TimeSpan.FromSeconds(60));
         }
         var settleTime = clock.Elapsed;
         var after = await api.DiagnosticsAsync(collect: true);

@@ -46,7 +46,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
 
         // The agent heard exactly what the caller said, in order, and knew which call it was.
         var agent = api.Agent.Calls[call.CallSid];
-        await agent.Ended.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await agent.Ended.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(call.Parameters["callLogId"], agent.Start.GetProperty("callLogId").GetString());
         Assert.Equal(workspace.ToString(), agent.Start.GetProperty("workspaceId").GetString());
         Assert.Equal(twilio.StreamSid, agent.Start.GetProperty("streamSid").GetString());

@@ -21,6 +21,9 @@ public static partial class TwilioNumbersApi
 
         api.MapGet("/available-numbers", SearchAvailableNumbers)
             .RequireWorkspace()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status502BadGateway)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithName("SearchAvailableNumbers")
             .WithSummary("Numbers Twilio offers that can take calls, by country, area code, pattern and type.");
 

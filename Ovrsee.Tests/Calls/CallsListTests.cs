@@ -47,6 +47,38 @@ public class CallsListTests(WebhookApiFixture api) : IClassFixture<WebhookApiFix
     }
 
     [Fact]
+    public async Task The_API_description_types_the_filters_and_documents_every_error_as_problem_details()
+    {
+        var document = JsonDocument.Parse(await Http.GetStringAsync("/openapi/v1.json")).RootElement;
+
+        Assert.Contains("Calls", document.GetProperty("info").GetProperty("description").GetString());
+        var list = document.GetProperty("paths").GetProperty("/api/aloha/calls").GetProperty("get");
+        var parameters = list.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        Assert.Equal("uuid", parameters["phoneNumberId"].GetProperty("schema").GetProperty("format").GetString());
+        Assert.Equal("date-time", parameters["since"].GetProperty("schema").GetProperty("format").GetString());
+        Assert.Equal(["inbound", "outbound"], parameters["direction"].GetProperty("schema").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("no-answer", parameters["status"].GetProperty("schema").GetProperty("items").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(200, parameters["limit"].GetProperty("schema").GetProperty("maximum").GetInt32());
+        Assert.All(parameters.Values, p => Assert.False(string.IsNullOrEmpty(p.GetProperty("description").GetString())));
+
+        foreach (var (path, operation) in document.GetProperty("paths").EnumerateObject()
+                     .Where(p => p.Name.StartsWith("/api/aloha/calls", StringComparison.Ordinal))
+                     .SelectMany(p => p.Value.EnumerateObject().Select(o => (p.Name, o.Value))))
+        {
+            var responses = operation.GetProperty("responses");
+            foreach (var status in new[] { "401", "403", "429" })
+            {
+                Assert.True(responses.TryGetProperty(status, out var response), $"{path}: no {status}");
+                Assert.True(response.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{path}: {status} is not Problem Details");
+            }
+            Assert.False(string.IsNullOrEmpty(operation.GetProperty("operationId").GetString()));
+        }
+        var recording = document.GetProperty("paths").GetProperty("/api/aloha/calls/{id}/voicemail/recording").GetProperty("get").GetProperty("responses");
+        Assert.True(recording.GetProperty("200").GetProperty("content").TryGetProperty("audio/wav", out _));
+        Assert.True(recording.TryGetProperty("404", out _));
+    }
+
+    [Fact]
     public async Task The_CSV_export_has_the_lists_filters_every_matching_call_and_only_this_workspaces()
     {
         var (workspace, user) = await WorkspaceAsync();

@@ -292,6 +292,19 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
             Assert.True(paths.ContainsKey(path), $"{path} is missing from the OpenAPI document");
         }
         Assert.NotNull(paths["/api/telephony/twilio/purchase-number"]!["post"]!["requestBody"]);
+        Assert.Contains("Idempotency-Key", (string?)document["info"]!["description"]);
+        var search = paths["/api/telephony/twilio/available-numbers"]!["get"]!["responses"]!;
+        Assert.NotNull(search["503"]!["content"]!["application/problem+json"]);
+        foreach (var (path, operations) in paths)
+        {
+            foreach (var (method, operation) in operations!.AsObject())
+            {
+                foreach (var status in new[] { "401", "403", "429" })
+                {
+                    Assert.True(operation!["responses"]![status]?["content"]?["application/problem+json"] is not null, $"{method} {path}: {status} not documented as Problem Details");
+                }
+            }
+        }
     }
 
     private static List<Guid> Ids(JsonNode list) => [.. list["items"]!.AsArray().Select(n => Guid.Parse((string)n!["id"]!))];

@@ -17,9 +17,11 @@ public static class CallsApi
             .WithTags("Calls");
 
         api.MapGet("/", ListCalls)
+            .WithCallFilterParameters(paged: true)
             .WithName("ListCalls")
             .WithSummary("A workspace's calls, newest first, with filters and cursor paging.");
         api.MapGet("/export.csv", ExportCalls)
+            .WithCallFilterParameters(paged: false)
             .WithName("ExportCalls")
             .WithSummary("The calls list as CSV, with the list's filters, streamed: every matching call, no paging.")
             .Produces(StatusCodes.Status200OK, contentType: "text/csv")
@@ -28,6 +30,7 @@ public static class CallsApi
             .WithName("GetCall")
             .WithSummary("One call with its timeline, voicemail, transcript, summary and pipeline jobs.");
         api.MapGet("/{id}/voicemail/recording", GetRecording)
+            .WithRecordingMediaTypes()
             .WithName("GetVoicemailRecording")
             .WithSummary("The voicemail audio, served by us: no Twilio credentials or URLs reach the browser.");
         return api;

@@ -33,7 +33,14 @@ public static class Extensions
         });
         builder.Services.AddProblemDetails();
         builder.AddOvrseeAuthentication();
-        builder.AddDefaultOpenApi();
+        builder.AddDefaultOpenApi("""
+            Ovrsee Telephony's WebhookApi. **Calls**: a workspace's calls for the front end (list with filters and
+            cursor paging, CSV export, one call in full with its timeline, voicemail, transcript, summary and pipeline
+            jobs, the voicemail audio). Every Calls operation needs a bearer token (Supabase or OIDC) of a workspace
+            member, and X-Workspace-Id when the user belongs to several workspaces; errors are Problem Details.
+            **Twilio webhooks** (`/api/aloha/webhooks/*`) are for Twilio only: form posts signed with
+            X-Twilio-Signature, answered with TwiML or 204.
+            """);
 
         builder.AddTwilioWebhookValidation();
         builder.Services.Configure<VoicemailOptions>(builder.Configuration.GetSection("Voicemail"));

@@ -41,7 +41,9 @@ public class MigrationTests
             var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             startInfo.ArgumentList.Add(serviceDll);
             startInfo.ArgumentList.Add("migrate");
-            startInfo.Environment["ConnectionStrings__ovrsee"] = admin;
+            // Four logins and three waits on the advisory lock at once, on a machine that may be busy:
+            // generous connect and statement timeouts, so only a real failure fails.
+            startInfo.Environment["ConnectionStrings__ovrsee"] = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Timeout = 120, CommandTimeout = 600 }.ToString();
             startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
             return Process.Start(startInfo)!;
         }).ToList();

@@ -67,7 +67,8 @@ public sealed class AppHostProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await host.WaitForStateFileAsync(TimeSpan.FromSeconds(90));
+            // PostgreSQL's initdb and three services on a busy 2-core machine: minutes, not seconds.
+            await host.WaitForStateFileAsync(TimeSpan.FromSeconds(300));
         }
         catch
         {

@@ -69,8 +69,9 @@ public static class AuthenticationExtensions
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(WorkspaceUserPolicy, policy => policy
                 .AddAuthenticationSchemes([.. schemes.DefaultIfEmpty(SupabaseScheme)])
-                .RequireAuthenticatedUser()
-                .RequireClaim("sub"));
+                // No RequireClaim("sub"): its bare 403 would differ from a malformed sub's 401.
+                // RequireWorkspaceFilter answers both with the same 401 Problem Details.
+                .RequireAuthenticatedUser());
 
         builder.Services.AddRateLimiter(limiter =>
         {

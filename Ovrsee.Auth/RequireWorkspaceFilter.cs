@@ -21,9 +21,14 @@ public sealed class RequireWorkspaceFilter(NpgsqlDataSource dataSource, string[]
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var http = invocation.HttpContext;
-        if (!Guid.TryParse(http.User.FindFirstValue("sub"), out var userId))
+        var subject = http.User.FindFirstValue("sub");
+        if (!Guid.TryParse(subject, out var userId))
         {
-            return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "The token's sub claim is not a user id (UUID).");
+            // The token is genuine but names no user we can look up: unauthenticated, as far as we are concerned.
+            http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+            return Results.Problem(statusCode: 401, title: "Unauthorized", detail: subject is null
+                ? "The bearer token has no sub claim: it must name the user (a UUID)."
+                : "The bearer token's sub claim is not a user id (UUID).");
         }
 
         Guid? requested = null;

@@ -10,10 +10,12 @@ public static class OpenApiExtensions
 {
     private const string BearerScheme = "Bearer";
 
-    public static IHostApplicationBuilder AddDefaultOpenApi(this IHostApplicationBuilder builder)
+    /// <param name="description">The document's description (Markdown): what the service is for, how to authenticate.</param>
+    public static IHostApplicationBuilder AddDefaultOpenApi(this IHostApplicationBuilder builder, string? description = null)
     {
-        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        builder.Services.AddOpenApi(options => options.AddOperationTransformer(OpenApiProblemResponses.DescribeAsync).AddDocumentTransformer((document, _, _) =>
         {
+            document.Info.Description = description ?? document.Info.Description;
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
             document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme

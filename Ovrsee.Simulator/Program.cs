@@ -2,7 +2,7 @@ using Ovrsee.Simulator;
 
 // dotnet run --project Ovrsee.Simulator -- [--to +15005550006] [--calls 1] [--concurrency 1] [--voicemail 1.0]
 //     [--chaos duplicate,reorder,retry,delay,drop|all] [--url http://127.0.0.1:5180] [--public-url https://…]
-//     [--token <auth token>] [--step-ms 300] [--seed N]
+//     [--token <auth token>] [--step-ms 300] [--seed N] [--recording-wait-seconds 60]
 var settings = SimulatorCommandLine.Parse(args);
 if (settings is null)
 {
@@ -10,7 +10,9 @@ if (settings is null)
 }
 
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-var simulator = new TwilioSimulator(http, settings.Options);
+// Against a local system the simulator is Twilio's media host too: the voicemails it leaves can be fetched and played.
+await using var recordings = settings.Options.TargetBaseUrl.IsLoopback ? RecordingServer.Start() : null;
+var simulator = new TwilioSimulator(http, settings.Options with { Recordings = recordings });
 var random = settings.Options.Seed is { } seed ? new Random(seed) : new Random();
 var calls = Enumerable.Range(0, settings.Calls)
     .Select(_ => SimulatedCall.Random(settings.To, random.NextDouble() < settings.VoicemailShare, random))
@@ -37,5 +39,14 @@ await Parallel.ForEachAsync(calls, new ParallelOptions { MaxDegreeOfParallelism 
 });
 
 Console.WriteLine($"Done: {outcomes.Count} placed, {outcomes.Count(o => o.RecordingSid is not null)} left voicemail, {failures} failed.");
+if (recordings is { Announced: > 0 })
+{
+    // Twilio keeps a recording for the WebhookApi to download; so do we, until it has.
+    Console.WriteLine($"Serving {recordings.Announced} recording(s) at {recordings.BaseUrl} until the WebhookApi has fetched them (at most {settings.RecordingWait.TotalSeconds:0} s)...");
+    var fetched = await recordings.WaitForDownloadsAsync(settings.RecordingWait);
+    Console.WriteLine(fetched == recordings.Announced
+        ? $"All {fetched} recording(s) fetched: the transcript and summary follow in the call detail (GET /api/aloha/calls/{{id}})."
+        : $"Only {fetched} of {recordings.Announced} recording(s) were fetched. Is the WebhookApi's job runner on (Jobs:Enabled) and running in Development?");
+}
 Console.WriteLine($"See them: curl -H \"Authorization: Bearer $(dotnet run --project Ovrsee.AppHost -- dev-token 2>/dev/null)\" {settings.Options.TargetBaseUrl}api/aloha/calls");
 return failures == 0 ? 0 : 1;

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Ovrsee.Simulator;
 
-internal sealed record SimulatorCommandLine(SimulatorOptions Options, string To, int Calls, int Concurrency, double VoicemailShare, string ChaosText)
+internal sealed record SimulatorCommandLine(SimulatorOptions Options, string To, int Calls, int Concurrency, double VoicemailShare, string ChaosText, TimeSpan RecordingWait)
 {
     public static SimulatorCommandLine? Parse(string[] args)
     {
@@ -12,7 +12,7 @@ internal sealed record SimulatorCommandLine(SimulatorOptions Options, string To,
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
             {
-                Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Options: --to --calls --concurrency --voicemail --chaos --url --public-url --token --step-ms --seed");
+                Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Options: --to --calls --concurrency --voicemail --chaos --url --public-url --token --step-ms --seed --recording-wait-seconds");
                 return null;
             }
             values[args[i][2..]] = args[++i];
@@ -56,7 +56,8 @@ internal sealed record SimulatorCommandLine(SimulatorOptions Options, string To,
             calls,
             Int("concurrency", Math.Min(calls, 20)),
             values.TryGetValue("voicemail", out var share) ? double.Parse(share, CultureInfo.InvariantCulture) : 1.0,
-            values.GetValueOrDefault("chaos") ?? "none");
+            values.GetValueOrDefault("chaos") ?? "none",
+            TimeSpan.FromSeconds(Int("recording-wait-seconds", 60)));
     }
 
     private sealed record State(string? WebhookApi, string? PublicBaseUrl);

@@ -25,6 +25,9 @@ public sealed record SimulatorOptions
     /// <summary>How long a simulated caller talks on a media stream before it ends (50 frames a second).</summary>
     public TimeSpan StreamDuration { get; init; } = TimeSpan.FromSeconds(2);
     public int? Seed { get; init; }
+
+    /// <summary>Serves the recordings the simulator announces; without it RecordingUrl points at api.twilio.com, as in production.</summary>
+    public RecordingServer? Recordings { get; init; }
 }
 
 /// <summary>
@@ -44,7 +47,9 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
     public async Task<CallOutcome> PlaceCallAsync(SimulatedCall call, CancellationToken cancellationToken = default)
     {
         var counters = new Counters();
-        var startedAt = DateTimeOffset.UtcNow;
+        // The simulated call is compressed in time: it "started" as long ago as it lasts, so its
+        // end (startedAt + 2 s + TalkSeconds) is now, never in the future.
+        var startedAt = DateTimeOffset.UtcNow.AddSeconds(-(2 + call.TalkSeconds));
         // Callbacks go out as they happen; with Reorder they are held and sent shuffled at the end.
         var callbacks = new CallbackQueue(this, counters, cancellationToken);
         var verbs = new List<string>();
@@ -332,10 +337,21 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
         return form;
     }
 
+    /// <summary>Where the recording's audio is: our recording server when there is one (announced, so it waits for the download), else Twilio.</summary>
+    private string RecordingUrl(string recordingSid, bool announce)
+    {
+        var path = $"2010-04-01/Accounts/{options.AccountSid}/Recordings/{recordingSid}";
+        if (options.Recordings is not { } recordings)
+        {
+            return "https://api.twilio.com/" + path;
+        }
+        return announce ? recordings.Announce(options.AccountSid, recordingSid) : new Uri(recordings.BaseUrl, path).ToString();
+    }
+
     private Dictionary<string, string> RecordingForm(SimulatedCall call, string recordingSid, string status, int duration) => new()
     {
         ["AccountSid"] = options.AccountSid, ["CallSid"] = call.CallSid, ["RecordingSid"] = recordingSid,
-        ["RecordingUrl"] = $"https://api.twilio.com/2010-04-01/Accounts/{options.AccountSid}/Recordings/{recordingSid}",
+        ["RecordingUrl"] = RecordingUrl(recordingSid, announce: status == "completed"),
         ["RecordingStatus"] = status, ["RecordingDuration"] = duration.ToString(CultureInfo.InvariantCulture),
         ["RecordingChannels"] = "1", ["RecordingSource"] = "RecordVerb",
         ["RecordingStartTime"] = DateTimeOffset.UtcNow.ToString("ddd, dd MMM yyyy HH:mm:ss +0000", CultureInfo.InvariantCulture),
@@ -344,7 +360,7 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
     private Dictionary<string, string> TranscriptionForm(SimulatedCall call, string recordingSid) => new()
     {
         ["AccountSid"] = options.AccountSid, ["CallSid"] = call.CallSid, ["RecordingSid"] = recordingSid,
-        ["RecordingUrl"] = $"https://api.twilio.com/2010-04-01/Accounts/{options.AccountSid}/Recordings/{recordingSid}",
+        ["RecordingUrl"] = RecordingUrl(recordingSid, announce: false),
         ["TranscriptionSid"] = "TR" + recordingSid[2..], ["TranscriptionStatus"] = "completed", ["TranscriptionType"] = "fast",
         ["TranscriptionText"] = $"Hi, this is a simulated caller from {call.From}. Please call me back about my appointment, it's fairly urgent.",
         ["TranscriptionUrl"] = $"https://api.twilio.com/2010-04-01/Accounts/{options.AccountSid}/Transcriptions/TR{recordingSid[2..]}",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sends a correctly signed incoming-call webhook to a running Ovrsee WebhookApi and prints the TwiML.
+# Sends a correctly signed incoming-call webhook to a running Ovrsee WebhookApi, prints the TwiML,
+# then completes the call with a signed "completed" status callback.
 #
 #   scripts/test-incoming-call.sh [--to +15005550006] [--from +14155550100] [--url http://127.0.0.1:5180] [--public-url https://x.ngrok.app]
 #
@@ -16,7 +17,7 @@ while [ $# -gt 0 ]; do
     --from) from="$2"; shift 2 ;;
     --url) url="$2"; shift 2 ;;
     --public-url) public_url="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -42,30 +43,41 @@ if [ -z "$token" ]; then
   exit 1
 fi
 
-path="/api/aloha/webhooks/incoming-call"
-signed_url="${public_url:-$url}"
-signed_url="${signed_url%/}$path"
+base="${url%/}"
+signed_base="${public_url:-$url}"
+signed_base="${signed_base%/}"
 call_sid="CA$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 
-# Twilio's parameters for an inbound call, sorted by name as the signature requires.
-params=(
+# Posts Twilio's parameters to a webhook, signed as Twilio signs: HMAC-SHA1 over the URL it
+# calls followed by each name and value, sorted by name.
+post_signed() {
+  local path="$1"; shift
+  local data="$signed_base$path" p
+  local curl_args=()
+  local sorted=()
+  mapfile -t sorted < <(printf '%s\n' "$@" | LC_ALL=C sort -t= -k1,1)
+  for p in "${sorted[@]}"; do
+    data+="${p%%=*}${p#*=}"
+    curl_args+=(--data-urlencode "$p")
+  done
+  local signature
+  signature=$(printf '%s' "$data" | openssl dgst -sha1 -hmac "$token" -binary | base64)
+  echo "POST $base$path (signed for $signed_base$path, CallSid $call_sid)" >&2
+  curl -sS --fail-with-body -X POST "$base$path" -H "X-Twilio-Signature: $signature" "${curl_args[@]}" -w '\n'
+}
+
+call=(
   "AccountSid=AC00000000000000000000000000000000"
   "ApiVersion=2010-04-01"
   "CallSid=$call_sid"
-  "CallStatus=ringing"
-  "Called=$to"
-  "Caller=$from"
-  "Direction=inbound"
-  "From=$from"
-  "To=$to"
 )
-data="$signed_url"
-curl_args=()
-for p in "${params[@]}"; do
-  data+="${p%%=*}${p#*=}"
-  curl_args+=(--data-urlencode "$p")
-done
-signature=$(printf '%s' "$data" | openssl dgst -sha1 -hmac "$token" -binary | base64)
+numbers=("Called=$to" "Caller=$from" "Direction=inbound" "From=$from" "To=$to")
 
-echo "POST $url$path (signed for $signed_url, CallSid $call_sid)" >&2
-curl -sS -X POST "${url%/}$path" -H "X-Twilio-Signature: $signature" "${curl_args[@]}" -w '\n' 
+# The incoming call: prints the TwiML we answer with.
+post_signed /api/aloha/webhooks/incoming-call "${call[@]}" "CallStatus=ringing" "${numbers[@]}"
+
+# Then the caller hangs up, as Twilio reports it, so the call does not stay "ringing" forever.
+timestamp=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S +0000')
+post_signed /api/aloha/webhooks/call-status "${call[@]}" "CallStatus=completed" "${numbers[@]}" \
+  "CallDuration=5" "Duration=1" "SequenceNumber=1" "Timestamp=$timestamp" >/dev/null
+echo "Call $call_sid completed (5 s)." >&2

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Ovrsee.Auth;
@@ -15,7 +16,8 @@ public static class PhoneNumbersApi
 {
     public static RouteGroupBuilder MapPhoneNumbersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/telephony/phone-numbers").WithTags("Phone numbers");
+        var api = app.MapGroup("/api/telephony/phone-numbers").WithTags("Phone numbers")
+            .WithMetadata(new RequestSizeLimitAttribute(BadRequestBodyHandler.MaxBodyBytes));
 
         api.MapGet("/", ListPhoneNumbers)
             .RequireWorkspace()

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
 using Ovrsee.Provisioning.Model;
@@ -18,10 +19,14 @@ public static partial class TwilioNumbersApi
 
     public static RouteGroupBuilder MapTwilioNumbersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/telephony/twilio").WithTags("Twilio numbers");
+        var api = app.MapGroup("/api/telephony/twilio").WithTags("Twilio numbers")
+            .WithMetadata(new RequestSizeLimitAttribute(BadRequestBodyHandler.MaxBodyBytes));
 
         api.MapGet("/available-numbers", SearchAvailableNumbers)
             .RequireWorkspace()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status502BadGateway)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithName("SearchAvailableNumbers")
             .WithSummary("Numbers Twilio offers that can take calls, by country, area code, pattern and type.");
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
@@ -15,6 +16,7 @@ public static class WebhookConfigurationApi
     public static RouteHandlerBuilder MapWebhookConfigurationApi(this IEndpointRouteBuilder app) =>
         app.MapPost("/api/aloha/configure-webhooks", ConfigureWebhooks)
             .RequireWorkspace("owner", "admin")
+            .WithMetadata(new RequestSizeLimitAttribute(BadRequestBodyHandler.MaxBodyBytes))
             .WithTags("Phone numbers")
             .Accepts<ConfigureWebhooksRequest>("application/json")
             .Produces<ProvisionedNumber>()
@@ -42,7 +44,7 @@ public static class WebhookConfigurationApi
             return TypedResults.ValidationProblem(errors, title: "Invalid request.");
         }
 
-        var endpoints = targets.Resolve();
+        WebhookEndpoints endpoints;
         PhoneNumberDto number;
         await using (var scope = await context.GetWorkspace().BeginScopeAsync(dataSource, cancellationToken))
         {
@@ -55,6 +57,8 @@ public static class WebhookConfigurationApi
             {
                 return TypedResults.Problem(statusCode: 409, title: "Number released", detail: "This number was released; it has no webhooks to configure.");
             }
+            // Only now: a number that is not there is a 404 whatever the configuration.
+            endpoints = targets.Resolve();
             if (await twilio.SidOfAsync(found, cancellationToken) is not { } sid)
             {
                 return NotOnAccount();

@@ -13,8 +13,14 @@ public static class Extensions
         builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<TwilioExceptionHandler>();
+        builder.Services.AddExceptionHandler<BadRequestBodyHandler>();
         builder.AddOvrseeAuthentication();
-        builder.AddDefaultOpenApi();
+        builder.AddDefaultOpenApi("""
+            Ovrsee Telephony's Provisioning: search Twilio for numbers, buy one for the caller's workspace with its
+            webhooks pointed at the WebhookApi (safe to retry with an Idempotency-Key: never bought twice), re-point,
+            relabel and release numbers. Needs a bearer token of a workspace member; changes need the owner or admin
+            role. Errors are Problem Details; Twilio's own failures carry twilioCode, twilioStatus and moreInfo.
+            """);
 
         // Twilio's REST API with its own resilience pipeline (never the standard handler: it would retry a purchase).
         builder.AddTwilioRestClient();

@@ -15,7 +15,8 @@ public static class PublicWebhookUrl
 
     private const string WhatToDo =
         "Set Webhooks:PublicBaseUrl (env Webhooks__PublicBaseUrl, or the seed's NEXT_PUBLIC_APP_URL) to the public https URL of the WebhookApi: " +
-        "locally, run the AppHost with --tunnel cloudflared (or ngrok, devtunnel), or pass your own tunnel's URL as --public-url https://…; " +
+        "locally, start the system with a tunnel in front of it: 'dotnet run --project Ovrsee.AppHost -- --tunnel cloudflared' " +
+        "(or --tunnel ngrok / devtunnel; a tunnel of your own: --public-url https://…); " +
         "in Azure, the WebhookApi's https address (WEBHOOK_PUBLIC_BASE_URL).";
 
     private static readonly IPNetwork[] NonPublicIPv4 =
@@ -86,4 +87,8 @@ public static class PublicWebhookUrl
 }
 
 /// <summary>Twilio would be pointed at a URL it cannot reach; the message says what to configure.</summary>
-public sealed class WebhookUrlNotPublicException(string message) : InvalidOperationException(message);
+public sealed class WebhookUrlNotPublicException(string message, bool twilioAlsoMissing = false) : InvalidOperationException(message)
+{
+    /// <summary>The Twilio credentials are missing too: the message names both, so one restart fixes everything.</summary>
+    public bool TwilioAlsoMissing { get; } = twilioAlsoMissing;
+}

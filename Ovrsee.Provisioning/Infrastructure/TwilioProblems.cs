@@ -43,6 +43,7 @@ public static class TwilioProblems
         TimeoutRejectedException or HttpRequestException or global::Twilio.Exceptions.TwilioException or Newtonsoft.Json.JsonException => Problem(503, "Twilio did not answer",
             "Twilio did not answer in time. Try again shortly.", TimeSpan.FromSeconds(5)),
         TwilioNotConfiguredException e => Problem(503, "Twilio is not configured", e.Message, null),
+        WebhookUrlNotPublicException { TwilioAlsoMissing: true } e => Problem(503, "Twilio and the webhook URL are not configured", e.Message, null),
         WebhookUrlNotPublicException e => Problem(503, "The webhook URL is not public", e.Message, null),
         _ => null,
     };

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Ovrsee.Provisioning.Model;
 using Ovrsee.PublicUrls;
+using Ovrsee.Twilio;
 using Twilio.Rest.Api.V2010.Account;
 using Twilio.Types;
 using HttpMethod = Twilio.Http.HttpMethod;
@@ -8,13 +9,18 @@ using HttpMethod = Twilio.Http.HttpMethod;
 namespace Ovrsee.Provisioning.Infrastructure;
 
 /// <summary>The WebhookApi's URLs as Twilio must call them, from Webhooks:PublicBaseUrl (refused unless public https: <see cref="PublicWebhookUrl"/>).</summary>
-public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options)
+public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options, IOptionsMonitor<TwilioOptions> twilio)
 {
     /// <exception cref="WebhookUrlNotPublicException">The configured URL cannot work for Twilio.</exception>
     public WebhookEndpoints Resolve()
     {
         if (PublicWebhookUrl.Refusal(options.CurrentValue.PublicBaseUrl, out var uri) is { } refusal)
         {
+            // A new user usually lacks both: name both, not one per restart.
+            if (MissingTwilioCredentials(twilio.CurrentValue) is { } missing)
+            {
+                throw new WebhookUrlNotPublicException($"Two settings are missing. 1) {missing} 2) {refusal}", twilioAlsoMissing: true);
+            }
             throw new WebhookUrlNotPublicException(refusal);
         }
         // Keeps a path prefix (https://host/prefix) and drops a trailing slash.
@@ -23,6 +29,18 @@ public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options)
             baseUrl + WebhookRoutes.IncomingCall,
             baseUrl + WebhookRoutes.CallStatus,
             baseUrl + Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath);
+    }
+
+
+    /// <returns>What to set when the REST credentials are missing, else null.</returns>
+    public static string? MissingTwilioCredentials(TwilioOptions options)
+    {
+        var hasSecret = !string.IsNullOrWhiteSpace(options.AuthToken)
+            || (!string.IsNullOrWhiteSpace(options.ApiKey) && !string.IsNullOrWhiteSpace(options.ApiSecret));
+        return !string.IsNullOrWhiteSpace(options.AccountSid) && hasSecret
+            ? null
+            : "Twilio's REST API needs Twilio:AccountSid (TWILIO_ACCOUNT_SID) and either Twilio:AuthToken (TWILIO_AUTH_TOKEN) " +
+              "or Twilio:ApiKey with Twilio:ApiSecret (TWILIO_API_KEY, TWILIO_API_SECRET).";
     }
 }
 

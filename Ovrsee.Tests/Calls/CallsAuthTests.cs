@@ -1,5 +1,9 @@
 using System.Net;
+using System.Security.Claims;
+using System.Text;
 using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using Ovrsee.Tests.Infrastructure;
 using static Ovrsee.Tests.Calls.CallsApiClient;
 
@@ -16,6 +20,8 @@ public class CallsAuthTests(WebhookApiFixture api) : IClassFixture<WebhookApiFix
         { "wrong-audience", "audience" },
         { "bad-signature", "signature" },
         { "garbage", "not valid" },
+        { "no-sub", "no sub claim" },
+        { "bad-sub", "sub claim is not a user id" },
     };
 
     [Theory]
@@ -29,6 +35,8 @@ public class CallsAuthTests(WebhookApiFixture api) : IClassFixture<WebhookApiFix
             "expired" => TokenFor(user, TimeSpan.FromMinutes(5), now: DateTime.UtcNow.AddHours(-2)),
             "wrong-audience" => TokenFor(user, audience: "anon"),
             "bad-signature" => TokenFor(user, secret: "another-secret-that-is-long-enough-000000000000"),
+            "no-sub" => SignedToken(new Claim("role", "authenticated")),
+            "bad-sub" => SignedToken(new Claim("sub", "not-a-uuid"), new Claim("role", "authenticated")),
             _ => "not.a.jwt",
         };
 
@@ -40,6 +48,16 @@ public class CallsAuthTests(WebhookApiFixture api) : IClassFixture<WebhookApiFix
         Assert.Equal(401, problem.GetProperty("status").GetInt32());
         Assert.Contains(detail, problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
     }
+
+    /// <summary>A genuine token (right secret and audience) with exactly these claims.</summary>
+    private static string SignedToken(params Claim[] claims) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    {
+        Subject = new ClaimsIdentity(claims),
+        Audience = "authenticated",
+        Expires = DateTime.UtcNow.AddHours(1),
+        SigningCredentials = new SigningCredentials(
+            new SymmetricSecurityKey(Encoding.UTF8.GetBytes(TestServiceEnvironment.JwtSecret)), SecurityAlgorithms.HmacSha256),
+    });
 
     [Fact]
     public async Task A_user_in_no_workspace_gets_403_and_a_user_in_several_must_choose()

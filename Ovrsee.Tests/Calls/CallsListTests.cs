@@ -47,6 +47,76 @@ public class CallsListTests(WebhookApiFixture api) : IClassFixture<WebhookApiFix
     }
 
     [Fact]
+    public async Task The_API_description_types_the_filters_and_documents_every_error_as_problem_details()
+    {
+        var document = JsonDocument.Parse(await Http.GetStringAsync("/openapi/v1.json")).RootElement;
+
+        Assert.Contains("Calls", document.GetProperty("info").GetProperty("description").GetString());
+        var list = document.GetProperty("paths").GetProperty("/api/aloha/calls").GetProperty("get");
+        var parameters = list.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        Assert.Equal("uuid", parameters["phoneNumberId"].GetProperty("schema").GetProperty("format").GetString());
+        Assert.Equal("date-time", parameters["since"].GetProperty("schema").GetProperty("format").GetString());
+        Assert.Equal(["inbound", "outbound"], parameters["direction"].GetProperty("schema").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("no-answer", parameters["status"].GetProperty("schema").GetProperty("items").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(200, parameters["limit"].GetProperty("schema").GetProperty("maximum").GetInt32());
+        Assert.All(parameters.Values, p => Assert.False(string.IsNullOrEmpty(p.GetProperty("description").GetString())));
+
+        foreach (var (path, operation) in document.GetProperty("paths").EnumerateObject()
+                     .Where(p => p.Name.StartsWith("/api/aloha/calls", StringComparison.Ordinal))
+                     .SelectMany(p => p.Value.EnumerateObject().Select(o => (p.Name, o.Value))))
+        {
+            var responses = operation.GetProperty("responses");
+            foreach (var status in new[] { "401", "403", "429" })
+            {
+                Assert.True(responses.TryGetProperty(status, out var response), $"{path}: no {status}");
+                Assert.True(response.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{path}: {status} is not Problem Details");
+            }
+            Assert.False(string.IsNullOrEmpty(operation.GetProperty("operationId").GetString()));
+        }
+        var recording = document.GetProperty("paths").GetProperty("/api/aloha/calls/{id}/voicemail/recording").GetProperty("get").GetProperty("responses");
+        Assert.True(recording.GetProperty("200").GetProperty("content").TryGetProperty("audio/wav", out _));
+        Assert.True(recording.TryGetProperty("404", out _));
+    }
+
+    [Fact]
+    public async Task The_CSV_export_has_the_lists_filters_every_matching_call_and_only_this_workspaces()
+    {
+        var (workspace, user) = await WorkspaceAsync();
+        var (other, _) = await WorkspaceAsync();
+        // 1200 calls: more than a page of the list; every third one no-answer, some from a hostile caller ID.
+        await Seed.ExecuteAsync(api.Admin, """
+            INSERT INTO call_logs (workspace_id, call_sid, status, status_rank, direction, from_number, created_at)
+            SELECT $1, 'CA' || md5(random()::text || g), CASE WHEN g % 3 = 0 THEN 'no-answer' ELSE 'completed' END, 9, 'inbound',
+                   CASE WHEN g % 100 = 1 THEN '=HYPERLINK("x",1)' ELSE '+1415555' || lpad(g::text, 4, '0') END,
+                   now() - g * interval '1 second'
+            FROM generate_series(1, 1200) g
+            """, workspace);
+        await Seed.ExecuteAsync(api.Admin, """
+            INSERT INTO call_logs (workspace_id, call_sid, status, status_rank, direction, created_at)
+            SELECT $1, 'CA' || md5(random()::text || g), 'completed', 9, 'inbound', now() FROM generate_series(1, 50) g
+            """, other);
+
+        var response = await GetAsync(Http, "/api/aloha/calls/export.csv?status=completed&direction=inbound", TokenFor(user));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("attachment", response.Content.Headers.ContentDisposition?.ToString());
+        var lines = (await response.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("id,callSid,direction,status,from,to,phoneNumberId,startedAt,answeredAt,endedAt,durationSeconds,createdAt,hasVoicemail", lines[0]);
+        var expected = await ExpectedAsync(workspace, "c.status = 'completed'");
+        Assert.Equal(800, expected.Count);
+        Assert.Equal(expected, lines.Skip(1).Select(l => Guid.Parse(l[..36])).ToList());
+        Assert.All(lines.Skip(1), l => Assert.Contains(",completed,", l));
+        // A caller ID that is a formula stays text, quoted where it holds a comma or quote.
+        Assert.Contains(lines, l => l.Contains(",\"'=HYPERLINK(\"\"x\"\",1)\",", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains(",+14155550002,", StringComparison.Ordinal));
+
+        var invalid = await GetAsync(Http, "/api/aloha/calls/export.csv?status=nonsense", TokenFor(user));
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(Http, "/api/aloha/calls/export.csv", null)).StatusCode);
+    }
+
+    [Fact]
     public async Task Paging_through_1000_calls_while_200_more_arrive_returns_every_existing_call_exactly_once()
     {
         var (workspace, user) = await WorkspaceAsync();

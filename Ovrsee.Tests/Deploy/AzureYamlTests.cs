@@ -8,7 +8,7 @@ namespace Ovrsee.Tests.Deploy;
 // the things azd only finds out about halfway through `azd up`.
 public partial class AzureYamlTests
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    private static readonly string RepoRoot = Infrastructure.Repository.Root;
     private static readonly YamlMappingNode AzureYaml = LoadAzureYaml();
 
     public static TheoryData<string> ExpectedServices => new() { "webhookapi", "provisioning" };
@@ -208,17 +208,6 @@ public partial class AzureYamlTests
         return (YamlMappingNode)Assert.Single(stream.Documents).RootNode;
     }
 
-    private static string FindRepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Ovrsee.Aspire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException($"Ovrsee.Aspire.sln not found above {AppContext.BaseDirectory}.");
-    }
 
     [GeneratedRegex(@"'azd-service-name'\s*:\s*'(?<name>[^']+)'")]
     private static partial Regex ServiceNameTag();

@@ -41,10 +41,9 @@ public class MigrationTests
             var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             startInfo.ArgumentList.Add(serviceDll);
             startInfo.ArgumentList.Add("migrate");
-            // Four processes start and authenticate at once: on a busy shared machine that takes
-            // longer than the admin string's 5 s connect timeout (and the ones waiting for the advisory
-            // lock wait longer than 30 s), which is not what this test is about.
-            startInfo.Environment["ConnectionStrings__ovrsee"] = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Timeout = 60, CommandTimeout = 300 }.ConnectionString;
+            // Four logins and three waits on the advisory lock at once, on a machine that may be busy:
+            // generous connect and statement timeouts, so only a real failure fails.
+            startInfo.Environment["ConnectionStrings__ovrsee"] = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Timeout = 120, CommandTimeout = 600 }.ToString();
             startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
             return Process.Start(startInfo)!;
         }).ToList();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ovrsee.Tests.Infrastructure;
 
@@ -188,6 +189,25 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
     }
 
     [Theory]
+    [InlineData("POST", "/api/telephony/twilio/purchase-number")]
+    [InlineData("POST", "/api/aloha/configure-webhooks")]
+    [InlineData("PATCH", "/api/telephony/phone-numbers/{id}")]
+    public async Task A_body_over_the_limit_is_413_problem_details_and_changes_nothing(string method, string path)
+    {
+        var workspace = await api.NewWorkspaceAsync();
+        var (id, _) = await OwnedNumberAsync(workspace.Id);
+        var oversized = JsonSerializer.Serialize(new { friendlyName = new string('x', 200_000) });
+
+        var response = await api.SendAsync(new HttpMethod(method), path.Replace("{id}", id.ToString()), workspace.OwnerToken, oversized, Guid.NewGuid().ToString());
+
+        var problem = await ProvisioningFixture.JsonAsync(response, 413);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Request body too large", (string?)problem["title"]);
+        Assert.Equal(0, await Seed.ScalarAsync<long>(api.Admin, "SELECT count(*) FROM number_purchases WHERE workspace_id = $1", workspace.Id));
+        Assert.Null(await Seed.ScalarAsync<string>(api.Admin, "SELECT friendly_name FROM user_phone_numbers WHERE id = $1", id));
+    }
+
+    [Theory]
     [InlineData("{}", "phoneNumberId")]
     [InlineData("""{"phoneNumberId":"not-a-uuid"}""", "phoneNumberId")]
     [InlineData("""{"phoneNumberId":7}""", "phoneNumberId")]
@@ -272,6 +292,19 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
             Assert.True(paths.ContainsKey(path), $"{path} is missing from the OpenAPI document");
         }
         Assert.NotNull(paths["/api/telephony/twilio/purchase-number"]!["post"]!["requestBody"]);
+        Assert.Contains("Idempotency-Key", (string?)document["info"]!["description"]);
+        var search = paths["/api/telephony/twilio/available-numbers"]!["get"]!["responses"]!;
+        Assert.NotNull(search["503"]!["content"]!["application/problem+json"]);
+        foreach (var (path, operations) in paths)
+        {
+            foreach (var (method, operation) in operations!.AsObject())
+            {
+                foreach (var status in new[] { "401", "403", "429" })
+                {
+                    Assert.True(operation!["responses"]![status]?["content"]?["application/problem+json"] is not null, $"{method} {path}: {status} not documented as Problem Details");
+                }
+            }
+        }
     }
 
     private static List<Guid> Ids(JsonNode list) => [.. list["items"]!.AsArray().Select(n => Guid.Parse((string)n!["id"]!))];

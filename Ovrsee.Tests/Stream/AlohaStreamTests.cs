@@ -46,7 +46,7 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
 
         // The agent heard exactly what the caller said, in order, and knew which call it was.
         var agent = api.Agent.Calls[call.CallSid];
-        await agent.Ended.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await agent.Ended.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(call.Parameters["callLogId"], agent.Start.GetProperty("callLogId").GetString());
         Assert.Equal(workspace.ToString(), agent.Start.GetProperty("workspaceId").GetString());
         Assert.Equal(twilio.StreamSid, agent.Start.GetProperty("streamSid").GetString());
@@ -291,7 +291,8 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
         Assert.Equal(GreetingClip.Frames.Count, twilio.Received.Count(m => m.GetProperty("event").GetString() == "media"));
         var timeline = await api.TimelineAfterStreamAsync(call.CallSid);
         Assert.Equal(["incoming-call", "stream-started", "agent-connected", "agent-failed", "agent-connected", "mark", "stream-stopped"], timeline.Select(e => e.Kind));
-        Assert.Equal("agent-connection-lost", timeline[3].Payload.GetProperty("reason").GetString());
+        // Whether the crash is seen first on the agent's socket by a read or by a write is a race.
+        Assert.Contains(timeline[3].Payload.GetProperty("reason").GetString(), new[] { "agent-connection-lost", "agent-send-failed" });
         Assert.Equal("external", timeline[4].Payload.GetProperty("fallbackFrom").GetString());
         Assert.NotNull((await api.ConnectActionAsync(call)).Root!.Element("Record"));
     }

@@ -87,8 +87,19 @@ public class ValidateTwilioRequestFilterTests
         using var response = await host.Client.PostAsync(WebhookTestHost.VoicePath + Query, new FormUrlEncodedContent(VoiceParameters));
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        await AssertSignatureProblemAsync(response, "No X-Twilio-Signature header");
         Assert.Empty(host.Handled);
+    }
+
+    /// <summary>A short Problem Details body saying which check failed, never the expected signature.</summary>
+    private static async Task AssertSignatureProblemAsync(HttpResponseMessage response, string detail)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(403, problem.GetProperty("status").GetInt32());
+        Assert.Equal("Twilio signature rejected", problem.GetProperty("title").GetString());
+        Assert.Contains(detail, problem.GetProperty("detail").GetString());
+        Assert.DoesNotContain(WebhookTestHost.AuthToken, problem.GetRawText());
     }
 
     [Fact]
@@ -101,7 +112,7 @@ public class ValidateTwilioRequestFilterTests
         using var response = await host.Client.SendAsync(forged);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        await AssertSignatureProblemAsync(response, "does not match this request signed for http://");
         Assert.Empty(host.Handled);
 
         var warning = Assert.Single(host.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("signature does not match"));

@@ -33,6 +33,44 @@ public class JobRunnerTests
     }
 
     [Fact]
+    public async Task New_work_wakes_an_idle_runner_at_once_not_at_its_next_poll()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        await using var recordings = await RecordingDouble.StartAsync();
+        var settings = PipelineHost.Settings(database);
+        // A safety-net poll far longer than the test may take: only the notification can wake it.
+        settings["Jobs:PollInterval"] = "00:05:00";
+        await using var runner = await PipelineHost.StartAsync(settings);
+        // Idle first: the runner has looked once and is asleep when the work arrives.
+        await Task.Delay(500);
+
+        var first = await VoicemailSeed.RecordedAsync(database, recordings.RecordingUrl);
+        Assert.True(await Eventually.TrueAsync(async () => await Stored.JobStateAsync(database, VoicemailJobs.FetchRecording, first.Id) == "succeeded",
+            TimeSpan.FromMinutes(2)), "the runner did not wake for the new job");
+        // And again, once it has gone back to sleep.
+        var second = await VoicemailSeed.RecordedAsync(database, recordings.RecordingUrl);
+        Assert.True(await Eventually.TrueAsync(async () => await Stored.JobStateAsync(database, VoicemailJobs.FetchRecording, second.Id) == "succeeded",
+            TimeSpan.FromMinutes(2)), "the runner did not wake for the second job");
+    }
+
+    [Fact]
+    public async Task A_retry_runs_when_its_backoff_ends_not_at_the_next_poll()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        await using var recordings = await RecordingDouble.StartAsync();
+        recordings.Behaviour = (_, request, _) => Task.FromResult<IResult?>(request == 1 ? Results.StatusCode(503) : null);
+        var settings = PipelineHost.Settings(database);
+        settings["Jobs:PollInterval"] = "00:05:00";
+        await using var runner = await PipelineHost.StartAsync(settings);
+
+        var voicemail = await VoicemailSeed.RecordedAsync(database, recordings.RecordingUrl);
+
+        Assert.True(await Eventually.TrueAsync(async () => await Stored.JobStateAsync(database, VoicemailJobs.FetchRecording, voicemail.Id) == "succeeded",
+            TimeSpan.FromMinutes(2)), "the retry waited for the poll");
+        Assert.Equal(2, await Stored.JobAttemptsAsync(database, VoicemailJobs.FetchRecording, voicemail.Id));
+    }
+
+    [Fact]
     public async Task A_runner_that_stops_gracefully_hands_its_job_back_for_another_to_finish()
     {
         var database = await TestPostgres.CreateDatabaseAsync();

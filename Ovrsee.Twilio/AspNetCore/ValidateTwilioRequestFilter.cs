@@ -12,7 +12,7 @@ namespace Ovrsee.Twilio.AspNetCore;
 /// Twilio.AspNet.Core's <c>ValidateTwilioRequestFilter</c>. Rejections, in the order checked:
 /// 415 (not form-encoded, or JSON without <c>bodySHA256</c>), 413 (declared or actual body over
 /// <see cref="TwilioRequestValidationOptions.MaxBodyBytes"/>), 403 (no signature header), 400 (malformed form),
-/// 403 (signature invalid). Nothing is written on rejection and the handler does not run.
+/// 403 (signature invalid; both 403s with a short Problem Details body). Nothing is written on rejection and the handler does not run.
 /// On success the handler finds a <see cref="TwilioRequest"/> via <c>context.GetTwilioRequest()</c>.
 /// </summary>
 /// <remarks>
@@ -59,7 +59,7 @@ public sealed class ValidateTwilioRequestFilter(
         if (string.IsNullOrEmpty(signature))
         {
             WebhookLog.MissingSignature(logger, path);
-            return Results.StatusCode(StatusCodes.Status403Forbidden);
+            return Forbidden($"No {TwilioSignature.HeaderName} header: only Twilio's signed requests are accepted here.");
         }
 
         var authTokens = twilioOptions.CurrentValue.GetWebhookAuthTokens();
@@ -90,7 +90,9 @@ public sealed class ValidateTwilioRequestFilter(
         if (!valid)
         {
             LogInvalidSignature(path, signedUrl, authTokens.Count, parameters);
-            return Results.StatusCode(StatusCodes.Status403Forbidden);
+            // The URL we checked against is the usual culprit behind a proxy, and no secret.
+            return Forbidden($"{TwilioSignature.HeaderName} does not match this request signed for {signedUrl} with our Auth Token. " +
+                             "Behind a proxy or tunnel, Webhooks:PublicBaseUrl must be the URL Twilio calls.");
         }
 
         request.Body = new MemoryStream(body, writable: false);
@@ -103,6 +105,10 @@ public sealed class ValidateTwilioRequestFilter(
 
         return await next(context);
     }
+
+    /// <summary>A short Problem Details body: costs nothing and tells whoever debugs a proxy which check failed.</summary>
+    private static IResult Forbidden(string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Twilio signature rejected", detail: detail);
 
     private static bool IsMediaType(string? contentType, string expected) =>
         MediaTypeHeaderValue.TryParse(contentType, out var parsed)

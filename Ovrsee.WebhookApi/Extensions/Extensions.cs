@@ -4,6 +4,7 @@ using Ovrsee.Auth;
 using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.AspNetCore;
 using Ovrsee.WebhookApi.Infrastructure;
+using Ovrsee.WebhookApi.Infrastructure.Jobs;
 
 namespace Ovrsee.WebhookApi.Extensions;
 
@@ -11,6 +12,13 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        // Npgsql logs every statement at Information: thousands a minute here, each with its SQL.
+        // Warnings and errors stay; traces carry each statement with its timing. The lowest-ranked
+        // source, so Logging__LogLevel__Npgsql=Information in any configuration brings them back.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Npgsql", "Warning")],
+        });
         // The webhook statements are large CTEs sent thousands of times a minute: prepared once per
         // connection, PostgreSQL skips parsing and planning them on every callback.
         builder.AddNpgsqlDataSource(DatabaseExtensions.ConnectionName, configureDataSourceBuilder: dataSource =>
@@ -19,11 +27,20 @@ public static class Extensions
             {
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
             }
+            // An idle job runner's polls are not worth a trace each; the jobs they start are traced.
+            dataSource.ConfigureTracing(tracing => tracing.ConfigureBatchFilter(batch => !JobStore.IsPoll(batch)));
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<RequestFailureHandler>();
         builder.AddOvrseeAuthentication();
-        builder.AddDefaultOpenApi();
+        builder.AddDefaultOpenApi("""
+            Ovrsee Telephony's WebhookApi. **Calls**: a workspace's calls for the front end (list with filters and
+            cursor paging, CSV export, one call in full with its timeline, voicemail, transcript, summary and pipeline
+            jobs, the voicemail audio). Every Calls operation needs a bearer token (Supabase or OIDC) of a workspace
+            member, and X-Workspace-Id when the user belongs to several workspaces; errors are Problem Details.
+            **Twilio webhooks** (`/api/aloha/webhooks/*`) are for Twilio only: form posts signed with
+            X-Twilio-Signature, answered with TwiML or 204.
+            """);
 
         // The public base URL and body limit are this service's settings (Webhooks); the signature
         // filter gets them as Twilio.AspNet.Core's would, unless Twilio:RequestValidation names its own.

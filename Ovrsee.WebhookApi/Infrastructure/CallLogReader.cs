@@ -20,7 +20,42 @@ public static class CallLogReader
 
     public static async Task<CallPage> ListAsync(WorkspaceScope scope, CallListQuery query, CancellationToken cancellationToken)
     {
-        await using var command = scope.CreateCommand($"""
+        // One extra row says whether there is a next page.
+        await using var command = ListCommand(scope, query, query.Limit + 1);
+        var items = new List<CallListItem>(query.Limit + 1);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                items.Add(ReadCall(reader));
+            }
+        }
+
+        if (items.Count <= query.Limit)
+        {
+            return new CallPage(items, null);
+        }
+        items.RemoveAt(items.Count - 1);
+        var last = items[^1];
+        return new CallPage(items, new CallListCursor(last.CreatedAt, last.Id).ToString());
+    }
+
+    /// <summary>Every call the filters match, newest first, row by row as PostgreSQL sends them (no page limit).</summary>
+    public static async IAsyncEnumerable<CallListItem> StreamAsync(
+        WorkspaceScope scope, CallListQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = ListCommand(scope, query, limit: null);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return ReadCall(reader);
+        }
+    }
+
+    /// <summary>The list's filters and order; LIMIT NULL is no limit.</summary>
+    private static NpgsqlCommand ListCommand(WorkspaceScope scope, CallListQuery query, int? limit)
+    {
+        var command = scope.CreateCommand($"""
             SELECT {CallColumns}
             FROM call_logs c
             WHERE c.workspace_id = current_workspace_id()
@@ -47,25 +82,8 @@ public static class CallLogReader
         command.Parameters.Add(Nullable(query.HasVoicemail, NpgsqlDbType.Boolean));
         command.Parameters.Add(Nullable(query.After?.CreatedAt, NpgsqlDbType.TimestampTz));
         command.Parameters.Add(Nullable(query.After?.Id, NpgsqlDbType.Uuid));
-        // One extra row says whether there is a next page.
-        command.Parameters.Add(new NpgsqlParameter { Value = query.Limit + 1, NpgsqlDbType = NpgsqlDbType.Integer });
-
-        var items = new List<CallListItem>(query.Limit + 1);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                items.Add(ReadCall(reader));
-            }
-        }
-
-        if (items.Count <= query.Limit)
-        {
-            return new CallPage(items, null);
-        }
-        items.RemoveAt(items.Count - 1);
-        var last = items[^1];
-        return new CallPage(items, new CallListCursor(last.CreatedAt, last.Id).ToString());
+        command.Parameters.Add(Nullable(limit, NpgsqlDbType.Integer));
+        return command;
     }
 
     /// <summary>The call, its timeline, its voicemail and that voicemail's jobs, in one round trip.</summary>
@@ -136,16 +154,28 @@ public static class CallLogReader
         return new CallDetail(call, timeline, voicemail is null ? null : voicemail with { Jobs = jobs });
     }
 
-    /// <summary>Where the voicemail's audio was stored, if it has been downloaded.</summary>
-    public static async Task<string?> RecordingKeyAsync(WorkspaceScope scope, Guid callId, CancellationToken cancellationToken)
+    /// <summary>The call's voicemail as its recording endpoint needs it: stored where, or why not (yet).</summary>
+    public static async Task<RecordingLookup?> RecordingAsync(WorkspaceScope scope, Guid callId, CancellationToken cancellationToken)
     {
-        await using var command = scope.CreateCommand("""
-            SELECT storage_path FROM voicemail_messages
-            WHERE call_log_id = $1 AND storage_path IS NOT NULL
-            ORDER BY created_at DESC LIMIT 1
+        // The same voicemail the call detail shows, with its fetch job.
+        await using var command = scope.CreateCommand($"""
+            SELECT v.storage_path, v.recording_status, j.state, j.attempts, j.last_error
+            FROM voicemail_messages v
+            LEFT JOIN jobs j ON j.payload->>'voicemailId' = v.id::text AND j.kind = '{Voicemail.VoicemailJobs.FetchRecording}'
+            WHERE v.call_log_id = $1
+            ORDER BY (v.recording_status = 'completed') DESC, v.created_at DESC, j.created_at DESC
+            LIMIT 1
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = callId, NpgsqlDbType = NpgsqlDbType.Uuid });
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new RecordingLookup(
+            reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1),
+            reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? 0 : reader.GetInt32(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4));
     }
 
     private static CallListItem ReadCall(NpgsqlDataReader reader) => new(
@@ -170,3 +200,6 @@ public static class CallLogReader
         return document.RootElement.Clone();
     }
 }
+
+/// <summary>A voicemail's audio: where it is stored, or the recording's and its fetch job's state.</summary>
+public sealed record RecordingLookup(string? StoragePath, string RecordingStatus, string? FetchState, int FetchAttempts, string? FetchError);

@@ -16,12 +16,19 @@ public sealed record DownloadedRecording(string ContentType, byte[] Audio);
 /// host is checked against api.twilio.com and Recordings:AllowedHosts. Typed HttpClient: the
 /// service defaults add the standard resilience handler (retries, timeouts, circuit breaker).
 /// </summary>
-public sealed class TwilioRecordingClient(HttpClient http, IOptionsMonitor<TwilioOptions> twilio, IOptionsMonitor<RecordingsOptions> recordings)
+/// <remarks>
+/// In Development only, a loopback URL outside those hosts is fetched too, but without
+/// credentials: that is Ovrsee.Simulator serving the recording it announced, as Twilio does for
+/// accounts without HTTP authentication on media.
+/// </remarks>
+public sealed class TwilioRecordingClient(
+    HttpClient http, IOptionsMonitor<TwilioOptions> twilio, IOptionsMonitor<RecordingsOptions> recordings, IHostEnvironment environment)
 {
     public async Task<DownloadedRecording> DownloadAsync(string recordingUrl, CancellationToken cancellationToken)
     {
         var uri = MediaUri(recordingUrl);
-        if (!IsAllowed(uri, recordings.CurrentValue))
+        var withCredentials = IsAllowed(uri, recordings.CurrentValue);
+        if (!withCredentials && !IsLocalSimulator(uri, environment))
         {
             throw new PermanentJobException(
                 $"Refusing to fetch {uri.Scheme}://{uri.Authority}: recordings are fetched with Twilio credentials only from https://{RecordingsOptions.TwilioApiHost} " +
@@ -31,7 +38,10 @@ public sealed class TwilioRecordingClient(HttpClient http, IOptionsMonitor<Twili
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         // The handler drops this header if Twilio redirects (to its media CDN), so it never
         // leaves the allowed host.
-        request.Headers.Authorization = BasicCredentials(twilio.CurrentValue);
+        if (withCredentials)
+        {
+            request.Headers.Authorization = BasicCredentials(twilio.CurrentValue);
+        }
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("audio/wav"));
 
         // Buffered: a voicemail is a few MB at most, and the client's timeouts then cover the body too.
@@ -85,6 +95,10 @@ public sealed class TwilioRecordingClient(HttpClient http, IOptionsMonitor<Twili
         // Credentials in clear text only to this machine (a test double), never over a network.
         return configured && (uri.Scheme == Uri.UriSchemeHttps || uri.IsLoopback);
     }
+
+    /// <summary>A recording host on this machine while developing: the simulator's, never given credentials.</summary>
+    public static bool IsLocalSimulator(Uri uri, IHostEnvironment environment) =>
+        environment.IsDevelopment() && uri.IsLoopback && string.IsNullOrEmpty(uri.UserInfo);
 
     private static AuthenticationHeaderValue BasicCredentials(TwilioOptions options)
     {

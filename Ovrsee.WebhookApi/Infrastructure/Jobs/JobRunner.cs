@@ -51,10 +51,15 @@ public sealed class JobRunner : BackgroundService
 
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(heartbeatStop.Token);
+        var listener = ListenAsync(stoppingToken);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                // Whatever woke us is about to be claimed: earlier wake-ups need no second look.
+                while (_wake.Wait(0))
+                {
+                }
                 var free = _options.Concurrency - _running.Count;
                 var claimed = free > 0 ? await ClaimAndStartAsync(kinds, free, stoppingToken) : 0;
                 // A full batch means more may be due: claim again at once rather than after a poll.
@@ -64,7 +69,10 @@ public sealed class JobRunner : BackgroundService
                 }
                 try
                 {
-                    await _wake.WaitAsync(_options.PollInterval, stoppingToken);
+                    // Woken by a notification (new work), a finished job (a free slot), the next
+                    // queued job's due time (a retry), or at the latest by the safety-net poll.
+                    var wait = free > 0 ? await UntilNextDueAsync(kinds, stoppingToken) : _options.PollInterval;
+                    await _wake.WaitAsync(wait, stoppingToken);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -73,6 +81,7 @@ public sealed class JobRunner : BackgroundService
         }
         finally
         {
+            await listener;
             foreach (var job in _running.Values)
             {
                 job.Stop(StopReason.Shutdown);
@@ -80,6 +89,69 @@ public sealed class JobRunner : BackgroundService
             await Task.WhenAll(_running.Values.Select(j => j.Completion));
             await heartbeatStop.CancelAsync();
             await heartbeat;
+        }
+    }
+
+    private async Task<TimeSpan> UntilNextDueAsync(string[] kinds, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var due = await _store.NextDueInAsync(kinds, stoppingToken);
+            return due is { } wait && wait < _options.PollInterval ? wait : _options.PollInterval;
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The claim just above reported the outage, if any; wait a normal poll.
+            _logger.LogDebug(ex, "Could not read when the next job is due");
+            return _options.PollInterval;
+        }
+    }
+
+    /// <summary>
+    /// Keeps a LISTEN connection open so new work wakes the runner at once. While PostgreSQL is
+    /// unreachable the runner falls back to its poll, and this reconnects in the background.
+    /// </summary>
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _store.ListenAsync(Wake, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                if (failures++ == 0)
+                {
+                    _logger.LogWarning("Not listening for new jobs ({Message}); polling every {PollInterval} until PostgreSQL answers again", ex.Message, _options.PollInterval);
+                }
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, failures)), stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
+            }
+        }
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A notification raced the runner's disposal.
         }
     }
 
@@ -160,7 +232,7 @@ public sealed class JobRunner : BackgroundService
         {
             _running.TryRemove(job.Id, out _);
             running.Dispose();
-            _wake.Release();
+            Wake();
         }
     }
 

@@ -12,10 +12,32 @@ namespace Ovrsee.WebhookApi.Infrastructure.Jobs;
 /// </summary>
 public sealed class JobStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>Where migration 0030's trigger announces a job that is due now.</summary>
+    public const string Channel = "ovrsee_jobs";
+
+    /// <summary>
+    /// Starts the statements an idle runner repeats (claiming, finding the next due time), so
+    /// tracing can leave them out: an idle service must not fill the trace view with its polls.
+    /// </summary>
+    public const string PollMarker = "/* job runner poll */";
+
+    public static bool IsPoll(NpgsqlBatch batch)
+    {
+        foreach (NpgsqlBatchCommand command in batch.BatchCommands)
+        {
+            if (command.CommandText.StartsWith(PollMarker, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     // A job is due when it is queued and its time has come, or when the runner that claimed it
     // stopped renewing its lease (its process died). A job whose last allowed attempt was
     // abandoned like that is declared dead here instead of being run again.
-    private const string ClaimSql = """
+    private const string ClaimSql = $"""
+        {PollMarker}
         WITH due AS (
             SELECT id FROM jobs
             WHERE ((state = 'queued' AND run_after <= now())
@@ -70,6 +92,40 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
                 reader.GetFieldValue<DateTimeOffset>(6)));
         }
         return jobs;
+    }
+
+    private const string NextDueSql = $"""
+        {PollMarker}
+        SELECT greatest(min(run_after) - now(), interval '0') FROM jobs WHERE state = 'queued' AND kind = ANY($1)
+        """;
+
+    /// <summary>How long until the earliest queued job is due (a retry's backoff), or null when none is queued.</summary>
+    public async Task<TimeSpan?> NextDueInAsync(IReadOnlyCollection<string> kinds, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection, NextDueSql,
+            new NpgsqlParameter { Value = kinds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        return await batch.ExecuteScalarAsync(cancellationToken) is TimeSpan wait ? wait : null;
+    }
+
+    /// <summary>
+    /// Holds a connection that LISTENs on <see cref="Channel"/> and calls <paramref name="wake"/>
+    /// for every notification, until cancelled or the connection fails (then it throws).
+    /// </summary>
+    public async Task ListenAsync(Action wake, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        connection.Notification += (_, _) => wake();
+        await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+        {
+            await listen.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // Anything enqueued while we were not listening yet.
+        wake();
+        while (true)
+        {
+            await connection.WaitAsync(cancellationToken);
+        }
     }
 
     private const string RenewSql = """

@@ -10,8 +10,12 @@ public sealed class JobsOptions
     /// <summary>Off for replicas that should only take webhooks (and in tests that must not call Twilio).</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>How long an idle runner waits before looking for due jobs again.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The safety net: the longest an idle runner waits before looking for due jobs again. New
+    /// work wakes it at once (LISTEN/NOTIFY) and a retry at its due time, so this only matters
+    /// when a notification is lost (e.g. while PostgreSQL restarts) or a replica's lease expires.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// How long a claimed job stays ours without a heartbeat. A runner renews every third of it,

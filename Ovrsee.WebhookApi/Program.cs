@@ -22,6 +22,7 @@ app.MapDefaultEndpoints();
 app.MapDefaultOpenApi();
 app.MapTwilioWebhooksApi();
 app.MapCallsApi();
+app.MapRecordingSettingsApi();
 app.MapAlohaStreamApi();
 
 app.Run();

@@ -173,6 +173,22 @@ public sealed partial class TwilioRestClient(
         using var response = await SendCheckedAsync(request, cancellationToken);
     }
 
+    /// <summary>
+    /// Deletes a call recording (Twilio's copy of the audio and its metadata). Idempotent, so the
+    /// pipeline retries it; a recording already gone (404) counts as deleted.
+    /// </summary>
+    public async Task DeleteRecordingAsync(string recordingSid, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, AccountUri($"Recordings/{Uri.EscapeDataString(recordingSid)}.json"));
+        try
+        {
+            using var response = await SendCheckedAsync(request, cancellationToken);
+        }
+        catch (TwilioApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+
     private async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using var response = await SendCheckedAsync(request, cancellationToken);

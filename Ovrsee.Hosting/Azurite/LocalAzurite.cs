@@ -59,12 +59,18 @@ public sealed class LocalAzurite : IAsyncDisposable
         Directory.CreateDirectory(dataDirectory);
         port = port != 0 ? port : LoopbackPort.Free();
 
-        var startInfo = new ProcessStartInfo(executable)
+        // Azurite runs under a shell that ends it when our end of its stdin closes, which happens
+        // however we end (a test host killed after the run, a crashed AppHost): nothing outlives us.
+        var startInfo = new ProcessStartInfo("/bin/sh")
         {
             UseShellExecute = false,
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        startInfo.ArgumentList.Add("-c");
+        startInfo.ArgumentList.Add("\"$0\" \"$@\" </dev/null & child=$!; cat >/dev/null; kill $child 2>/dev/null; wait $child");
+        startInfo.ArgumentList.Add(executable);
         // --disableTelemetry: nothing leaves the machine. --skipApiVersionCheck: the SDK may be newer than the emulator.
         foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(), "--location", dataDirectory,
                      "--skipApiVersionCheck", "--disableTelemetry", "--silent", "--loose" })

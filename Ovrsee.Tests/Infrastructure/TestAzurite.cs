@@ -1,4 +1,6 @@
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Ovrsee.Hosting.Azurite;
 
 namespace Ovrsee.Tests.Infrastructure;
@@ -19,6 +21,20 @@ public static class TestAzurite
 
     public static async Task<BlobContainerClient> ContainerAsync(string name) =>
         new BlobServiceClient((await GetAsync()).ConnectionString).GetBlobContainerClient(name);
+
+    /// <summary>Blocks staged under the key but not committed: an upload in progress (or abandoned), invisible to readers.</summary>
+    public static async Task<int> UncommittedBlocksAsync(BlobContainerClient container, string key)
+    {
+        try
+        {
+            var blocks = await container.GetBlockBlobClient(key).GetBlockListAsync(BlockListTypes.Uncommitted);
+            return blocks.Value.UncommittedBlocks.Count();
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            return 0;
+        }
+    }
 
     private static async Task<LocalAzurite> StartAsync()
     {

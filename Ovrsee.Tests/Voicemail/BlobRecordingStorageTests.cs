@@ -85,7 +85,7 @@ public class BlobRecordingStorageTests
         {
             if (midway is null && position >= length * 3 / 4)
             {
-                midway = (await UncommittedBlocksAsync(container, key), await container.GetBlobClient(key).ExistsAsync());
+                midway = (await TestAzurite.UncommittedBlocksAsync(container, key), await container.GetBlobClient(key).ExistsAsync());
             }
         });
 
@@ -107,7 +107,7 @@ public class BlobRecordingStorageTests
 
         await Assert.ThrowsAnyAsync<IOException>(() => storage.SaveAsync(workspace, sid, "audio/x-wav", new GeneratedAudio(8L * BlockSize, failAt: 5L * BlockSize), default));
 
-        Assert.True(await UncommittedBlocksAsync(container, key) > 0, "the upload never got as far as staging blocks");
+        Assert.True(await TestAzurite.UncommittedBlocksAsync(container, key) > 0, "the upload never got as far as staging blocks");
         Assert.False(await storage.ExistsAsync(key, default));
         Assert.Null(await storage.OpenReadAsync(key, default));
 
@@ -146,19 +146,6 @@ public class BlobRecordingStorageTests
 
         await Assert.ThrowsAsync<ArgumentException>(() => storage.OpenReadAsync(key, default));
         await Assert.ThrowsAsync<ArgumentException>(() => storage.DeleteAsync(key, default));
-    }
-
-    private static async Task<int> UncommittedBlocksAsync(BlobContainerClient container, string key)
-    {
-        try
-        {
-            var blocks = await container.GetBlockBlobClient(key).GetBlockListAsync(BlockListTypes.Uncommitted);
-            return blocks.Value.UncommittedBlocks.Count();
-        }
-        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
-        {
-            return 0;
-        }
     }
 
     private static async Task<byte[]> ReadAllAsync(Stream stream)

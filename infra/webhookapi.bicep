@@ -42,6 +42,12 @@ param keyVaultEndpoint string
 @description('https URL of this app (WEBHOOK_PUBLIC_BASE_URL).')
 param publicBaseUrl string
 
+@description('Blob endpoint of the recordings storage account (AZURE_RECORDINGS_BLOB_ENDPOINT); the app signs in with its identity, no key.')
+param recordingsBlobEndpoint string
+
+@description('Private container for recordings (AZURE_RECORDINGS_CONTAINER).')
+param recordingsContainer string
+
 @minValue(1)
 @description('At least one warm replica: a cold start must never answer a ringing phone.')
 param minReplicas int = 1
@@ -175,6 +181,20 @@ resource app 'Microsoft.App/containerApps@2026-07-01' = {
             {
               name: 'ConnectionStrings__ovrsee'
               secretRef: 'connectionstrings-ovrsee'
+            }
+            {
+              // A URI, not a connection string: no secret. Every replica reads and writes the same
+              // container as the identity above (Storage Blob Data Contributor on that account).
+              name: 'ConnectionStrings__recordings'
+              value: recordingsBlobEndpoint
+            }
+            {
+              name: 'Recordings__Storage'
+              value: 'AzureBlob'
+            }
+            {
+              name: 'Recordings__Blob__Container'
+              value: recordingsContainer
             }
             {
               name: 'Twilio__AccountSid'

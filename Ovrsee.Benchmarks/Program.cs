@@ -6,6 +6,11 @@ using Ovrsee.Hosting;
 
 // dotnet run -c Release --project Ovrsee.Benchmarks -- load [--concurrency 32] [--seconds 20] [--voicemail 0.3] [--ephemeral]
 // dotnet run -c Release --project Ovrsee.Benchmarks -- signature
+// dotnet run -c Release --project Ovrsee.Benchmarks -- recordings [--megabytes 10]
+if (args is ["recordings", ..])
+{
+    return await RecordingMemory.RunAsync(int.Parse(args.SkipWhile(a => a != "--megabytes").Skip(1).FirstOrDefault() ?? "10", CultureInfo.InvariantCulture));
+}
 if (args is ["signature", ..])
 {
     BenchmarkRunner.Run<SignatureBenchmarks>(args: args[1..]);

@@ -10,6 +10,11 @@ if (args is ["signature-vs-sdk", ..])
     BenchmarkRunner.Run<SignatureValidatorComparison>(args: args[1..]);
     return 0;
 }
+// dotnet run -c Release --project Ovrsee.Benchmarks -- recordings [--megabytes 10]
+if (args is ["recordings", ..])
+{
+    return await RecordingMemory.RunAsync(int.Parse(args.SkipWhile(a => a != "--megabytes").Skip(1).FirstOrDefault() ?? "10", CultureInfo.InvariantCulture));
+}
 if (args is ["signature", ..])
 {
     BenchmarkRunner.Run<SignatureBenchmarks>(args: args[1..]);

@@ -23,6 +23,7 @@ app.MapWebhookReadiness();
 app.MapDefaultOpenApi();
 app.MapTwilioWebhooksApi();
 app.MapCallsApi();
+app.MapRecordingSettingsApi();
 app.MapAlohaStreamApi();
 
 app.Run();

@@ -169,6 +169,17 @@ module appIdentity 'modules/app-identity.bicep' = {
   }
 }
 
+module recordingsStorage 'modules/recordings-storage.bicep' = {
+  name: 'recordings-storage'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'strec${resourceToken}'
+    appPrincipalId: appIdentity.outputs.principalId
+  }
+}
+
 module keyVaultSecrets 'modules/key-vault-secrets.bicep' = {
   name: 'key-vault-secrets'
   scope: rg
@@ -203,6 +214,11 @@ output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsN
 output POSTGRES_SERVER_NAME string = postgres.outputs.name
 output POSTGRES_SERVER_FQDN string = postgres.outputs.fqdn
 output POSTGRES_DATABASE string = postgres.outputs.databaseName
+
+// Voicemail recordings (WebhookApi's ConnectionStrings__recordings and Recordings__Blob__Container).
+output AZURE_RECORDINGS_STORAGE_ACCOUNT string = recordingsStorage.outputs.name
+output AZURE_RECORDINGS_BLOB_ENDPOINT string = recordingsStorage.outputs.blobEndpoint
+output AZURE_RECORDINGS_CONTAINER string = recordingsStorage.outputs.containerName
 
 // Consumed by infra/webhookapi.parameters.json and infra/provisioning.parameters.json.
 output SERVICE_WEBHOOKAPI_NAME string = webhookApiAppName

@@ -50,6 +50,12 @@ param publicBaseUrl string
 @description('Environment storage holding the webhook spool share (AZURE_WEBHOOK_SPOOL_STORAGE_NAME).')
 param spoolStorageName string
 
+@description('Blob endpoint of the recordings storage account (AZURE_RECORDINGS_BLOB_ENDPOINT); the app signs in with its identity, no key.')
+param recordingsBlobEndpoint string
+
+@description('Private container for recordings (AZURE_RECORDINGS_CONTAINER).')
+param recordingsContainer string
+
 @minValue(1)
 @description('At least one warm replica: a cold start must never answer a ringing phone.')
 param minReplicas int = 1
@@ -191,6 +197,20 @@ resource app 'Microsoft.App/containerApps@2026-07-01' = {
             {
               name: 'ConnectionStrings__ovrsee'
               secretRef: 'connectionstrings-ovrsee'
+            }
+            {
+              // A URI, not a connection string: no secret. Every replica reads and writes the same
+              // container as the identity above (Storage Blob Data Contributor on that account).
+              name: 'ConnectionStrings__recordings'
+              value: recordingsBlobEndpoint
+            }
+            {
+              name: 'Recordings__Storage'
+              value: 'AzureBlob'
+            }
+            {
+              name: 'Recordings__Blob__Container'
+              value: recordingsContainer
             }
             {
               name: 'Twilio__AccountSid'

@@ -92,6 +92,18 @@ public class TwilioContractTests
     public async Task Delete_releases_a_number() =>
         await AssertContractAsync(async (client, twilio) => Assert.True(await IncomingPhoneNumberResource.DeleteAsync(twilio.Own(Number).Sid, client: client)));
 
+    /// <summary>What a workspace with delete_twilio_recordings sends once our copy is stored.</summary>
+    [Fact]
+    public async Task Delete_removes_Twilios_copy_of_a_recording()
+    {
+        var sent = await AssertContractAsync(async (client, _) => Assert.True(await RecordingResource.DeleteAsync("RE0123456789abcdef0123456789abcdef", client: client)));
+
+        var delete = Assert.Single(sent);
+        Assert.Equal("DELETE", delete.Method);
+        Assert.Equal($"/2010-04-01/Accounts/{TestServiceEnvironment.AccountSid}/Recordings/RE0123456789abcdef0123456789abcdef.json", delete.Uri.AbsolutePath);
+        Assert.Null(delete.Body);
+    }
+
     [Fact]
     public async Task An_api_key_authenticates_as_basic_auth_with_the_key_sid()
     {

@@ -71,6 +71,11 @@ public sealed class RecordingDouble : IAsyncDisposable
 
     public ConcurrentQueue<string?> Authorizations { get; } = new();
 
+    private readonly ConcurrentDictionary<string, string> _lastAuthorization = new();
+
+    /// <summary>The Authorization header of the latest request for this recording: who fetched it.</summary>
+    public string? AuthorizationFor(string recordingSid) => _lastAuthorization.GetValueOrDefault(recordingSid);
+
     public int Requests(string recordingSid) => _requests.GetValueOrDefault(recordingSid);
 
     public int TotalRequests => _requests.Values.Sum();
@@ -99,6 +104,7 @@ public sealed class RecordingDouble : IAsyncDisposable
         var sid = file.EndsWith(".wav", StringComparison.Ordinal) ? file[..^4] : file;
         var number = _requests.AddOrUpdate(sid, 1, (_, n) => n + 1);
         Authorizations.Enqueue(context.Request.Headers.Authorization.ToString());
+        _lastAuthorization[sid] = context.Request.Headers.Authorization.ToString();
         var inFlight = _inFlight.AddOrUpdate(sid, 1, (_, n) => n + 1);
         _maxInFlight.AddOrUpdate(sid, inFlight, (_, max) => Math.Max(max, inFlight));
         try

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Ovrsee.Twilio;
+using Ovrsee.Twilio.Rest;
 using Ovrsee.WebhookApi.Infrastructure.Jobs;
 using Ovrsee.WebhookApi.Infrastructure.Recordings;
 using Ovrsee.WebhookApi.Voicemail;
@@ -23,10 +24,10 @@ public static class VoicemailPipelineExtensions
         services.AddSingleton<JobStore>();
         services.AddHostedService<JobRunner>();
 
-        services.AddOptions<RecordingsOptions>().Bind(configuration.GetSection(RecordingsOptions.SectionName));
-        services.AddSingleton<IRecordingStorage, LocalFileRecordingStorage>();
+        builder.AddRecordingStorage();
         services.AddTwilioOptions(configuration);
         services.AddHttpClient<TwilioRecordingClient>();
+        services.AddTwilioRestClient(configuration);
 
         services.AddOptions<VoicemailPipelineOptions>().Bind(configuration.GetSection(VoicemailPipelineOptions.SectionName));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiEndpointOptions>, AiEndpointOptionsValidator>());
@@ -42,6 +43,12 @@ public static class VoicemailPipelineExtensions
         services.AddScoped<IJobHandler, FetchRecordingJob>();
         services.AddScoped<IJobHandler, TranscribeVoicemailJob>();
         services.AddScoped<IJobHandler, SummarizeVoicemailJob>();
+        services.AddScoped<IJobHandler, DeleteTwilioRecordingJob>();
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RecordingRetentionOptions>, RecordingRetentionOptionsValidator>());
+        services.AddOptions<RecordingRetentionOptions>().Bind(configuration.GetSection(RecordingRetentionOptions.SectionName)).ValidateOnStart();
+        services.AddScoped<IJobHandler, RecordingRetentionJob>();
+        services.AddHostedService<RecordingRetentionScheduler>();
         return builder;
     }
 }

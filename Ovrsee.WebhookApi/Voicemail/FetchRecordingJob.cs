@@ -36,13 +36,15 @@ public sealed class FetchRecordingJob(
         var key = voicemail.StoragePath;
         if (key is null || !await storage.ExistsAsync(key, cancellationToken))
         {
-            var recording = await twilio.DownloadAsync(voicemail.RecordingUrl, cancellationToken);
-            using var audio = new MemoryStream(recording.Audio, writable: false);
-            key = await storage.SaveAsync(voicemail.WorkspaceId, voicemail.RecordingSid, recording.ContentType, audio, cancellationToken);
+            // Streamed from Twilio's answer into storage, block by block.
+            await using var recording = await twilio.DownloadAsync(voicemail.RecordingUrl, cancellationToken);
+            key = await storage.SaveAsync(voicemail.WorkspaceId, voicemail.RecordingSid, recording.ContentType, recording.Audio, cancellationToken);
         }
 
         var next = options.CurrentValue.Transcription == VoicemailTranscription.SpeechToText ? VoicemailJobs.Transcribe : VoicemailJobs.Summarize;
         await voicemails.RecordDownloadedAsync(voicemail.Id, key, next, cancellationToken);
+        // Only now that ours is stored, and only for workspaces that asked for it.
+        await voicemails.EnqueueTwilioCopyDeletionAsync(voicemail.Id, cancellationToken);
         return JobResult.Done;
     }
 

@@ -8,7 +8,22 @@ using Ovrsee.WebhookApi.Infrastructure.Recordings;
 
 namespace Ovrsee.WebhookApi.Voicemail;
 
-public sealed record DownloadedRecording(string ContentType, byte[] Audio);
+/// <summary>
+/// Twilio's answer with its body not yet read: the audio streams from Twilio into storage, so a
+/// recording never sits whole in memory. Disposing it closes the connection.
+/// </summary>
+public sealed class DownloadedRecording(HttpResponseMessage response, Stream audio) : IAsyncDisposable
+{
+    public string ContentType { get; } = response.Content.Headers.ContentType?.MediaType ?? "audio/wav";
+
+    public Stream Audio { get; } = audio;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Audio.DisposeAsync();
+        response.Dispose();
+    }
+}
 
 /// <summary>
 /// Downloads recording audio from the RecordingUrl Twilio sent us, authenticated with the
@@ -35,7 +50,7 @@ public sealed class TwilioRecordingClient(
                 "or a host in Recordings:AllowedHosts (https unless loopback).");
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        var request = new HttpRequestMessage(HttpMethod.Get, uri);
         // The handler drops this header if Twilio redirects (to its media CDN), so it never
         // leaves the allowed host.
         if (withCredentials)
@@ -44,10 +59,13 @@ public sealed class TwilioRecordingClient(
         }
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("audio/wav"));
 
-        // Buffered: a voicemail is a few MB at most, and the client's timeouts then cover the body too.
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        // Headers only: the body is streamed by the caller. The job's own timeout (Jobs:JobTimeout)
+        // bounds the body, which the client's per-request timeouts no longer cover.
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        request.Dispose();
         if (!response.IsSuccessStatusCode)
         {
+            response.Dispose();
             var message = $"GET {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}.";
             // 4xx other than timeouts and throttling will not change on retry (a deleted recording,
             // wrong credentials): dead at once, with the reason kept in jobs.last_error.
@@ -59,12 +77,12 @@ public sealed class TwilioRecordingClient(
             throw new HttpRequestException(message, null, response.StatusCode);
         }
 
-        var audio = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        if (audio.Length == 0)
+        if (response.Content.Headers.ContentLength == 0)
         {
+            response.Dispose();
             throw new HttpRequestException($"GET {uri} answered with no audio.");
         }
-        return new DownloadedRecording(response.Content.Headers.ContentType?.MediaType ?? "audio/wav", audio);
+        return new DownloadedRecording(response, await response.Content.ReadAsStreamAsync(cancellationToken));
     }
 
     /// <summary>Twilio serves a recording's audio at its RecordingUrl plus .wav (or .mp3).</summary>

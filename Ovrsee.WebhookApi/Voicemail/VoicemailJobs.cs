@@ -11,6 +11,12 @@ public static class VoicemailJobs
     public const string Transcribe = "voicemail.transcribe";
     public const string Summarize = "voicemail.summarize";
 
+    /// <summary>After the fetch, for workspaces with delete_twilio_recordings: Twilio's copy is deleted.</summary>
+    public const string DeleteTwilioRecording = "voicemail.delete-twilio-recording";
+
+    /// <summary>One standing job (dedupe key <see cref="RecordingRetentionJob.DedupeKey"/>) that sweeps expired recordings and re-queues itself.</summary>
+    public const string RecordingRetention = "recordings.retention";
+
     public const string PayloadKey = "voicemailId";
 }
 

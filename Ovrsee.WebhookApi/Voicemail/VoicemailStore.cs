@@ -171,6 +171,27 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    private const string TwilioCopyDeletionSql = $"""
+        INSERT INTO jobs (workspace_id, kind, dedupe_key, payload)
+        SELECT v.workspace_id, '{VoicemailJobs.DeleteTwilioRecording}', v.id::text, jsonb_build_object('{VoicemailJobs.PayloadKey}', v.id)
+        FROM voicemail_messages v JOIN workspaces w ON w.id = v.workspace_id
+        WHERE v.id = $1 AND w.delete_twilio_recordings
+        ON CONFLICT (kind, dedupe_key) DO NOTHING
+        """;
+
+    /// <summary>Enqueues the deletion of Twilio's copy when the voicemail's workspace asks for it; otherwise nothing.</summary>
+    public Task EnqueueTwilioCopyDeletionAsync(Guid id, CancellationToken cancellationToken) =>
+        ExecuteAsync(TwilioCopyDeletionSql, cancellationToken, Id(id));
+
+    private static readonly string TwilioCopyDeletedSql = $"""
+        WITH vm AS (SELECT {VoicemailColumns} FROM voicemail_messages WHERE id = $1)
+        {Event("vm", "voicemail-twilio-copy-deleted", "completed", "jsonb_build_object('voicemailId', id)")}
+        """;
+
+    /// <summary>Twilio no longer holds the recording: on the call's timeline, once.</summary>
+    public Task RecordTwilioCopyDeletedAsync(Guid id, CancellationToken cancellationToken) =>
+        ExecuteAsync(TwilioCopyDeletedSql, cancellationToken, Id(id));
+
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

@@ -23,5 +23,6 @@ app.MapDefaultOpenApi();
 app.MapTwilioWebhooksApi();
 app.MapCallsApi();
 app.MapAlohaStreamApi();
+app.MapReconciliationApi();
 
 app.Run();

@@ -19,5 +19,7 @@ public static class TestServiceEnvironment
         // The job runner would fetch the recordings tests post from Twilio's real API; the
         // pipeline tests turn it on with their own doubles.
         ["Jobs__Enabled"] = "false",
+        // Likewise reconciliation would ask Twilio's real API; its tests run it against a double.
+        ["Reconciliation__Enabled"] = "false",
     };
 }

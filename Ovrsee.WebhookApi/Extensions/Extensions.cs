@@ -36,6 +36,7 @@ public static class Extensions
         builder.Services.AddHostedService<WebhookSpoolReplayer>();
         builder.AddVoicemailPipeline();
         builder.AddAlohaStream();
+        builder.AddCallReconciliation();
 
         builder.AddForwardedHeadersFromTrustedProxies();
         builder.AddWebhookRateLimiting();

@@ -82,18 +82,20 @@ public sealed class ReconciliationTests : IAsyncLifetime
             var ringing = await webhooks.Twilio.PostAsync("/api/aloha/webhooks/incoming-call", TwilioForms.IncomingCall(call.Sid, Caller, number));
             Assert.Equal(HttpStatusCode.OK, ringing.StatusCode);
         }
-        // One more call rang three hours ago and never ended here: outside any listing window.
+        // One more call rang 30 hours ago and never ended here: outside the listing window (24 h back
+        // for a number never reconciled), so only the stuck-call sweep finds it.
+        var longAgo = DateTimeOffset.UtcNow.AddHours(-30);
+        longAgo = longAgo.AddTicks(-(longAgo.Ticks % TimeSpan.TicksPerSecond));
         var stuck = _twilio.AddCall(new DoubleCall
         {
             Sid = Seed.NewCallSid(), From = Caller, To = number, Status = "completed", Duration = 95,
-            StartTime = DateTimeOffset.UtcNow.AddHours(-3).AddTicks(-(DateTimeOffset.UtcNow.Ticks % TimeSpan.TicksPerSecond)),
+            StartTime = longAgo,
         });
         stuck.EndTime = stuck.StartTime.AddSeconds(95);
         await webhooks.Twilio.PostAsync("/api/aloha/webhooks/incoming-call", TwilioForms.IncomingCall(stuck.Sid, Caller, number));
-        await Seed.ExecuteAsync(Admin, "UPDATE call_logs SET created_at = now() - interval '3 hours', started_at = now() - interval '3 hours' WHERE call_sid = $1", stuck.Sid);
-        await Seed.ExecuteAsync(Admin, "UPDATE user_phone_numbers SET last_reconciled_at = now() - interval '5 minutes' WHERE phone_number = $1", number);
+        await Seed.ExecuteAsync(Admin, "UPDATE call_logs SET created_at = now() - interval '30 hours', started_at = now() - interval '30 hours' WHERE call_sid = $1", stuck.Sid);
 
-        await using var host = ReconcilerHost.Start(_database, _twilio, new Dictionary<string, string?> { ["Reconciliation:Overlap"] = "00:10:00" });
+        await using var host = ReconcilerHost.Start(_database, _twilio);
         var report = await host.RunAsync();
 
         Assert.Equal(0, report.CallsCreated);

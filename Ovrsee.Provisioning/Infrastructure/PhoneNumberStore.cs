@@ -12,8 +12,8 @@ namespace Ovrsee.Provisioning.Infrastructure;
 public static class PhoneNumberStore
 {
     private const string Columns =
-        "id, phone_number, friendly_name, twilio_phone_sid, is_active, voicemail_enabled, webhooks_configured_at, released_at, created_at, updated_at,
-        last_reconciled_at, reconciled_repairs";
+        "id, phone_number, friendly_name, twilio_phone_sid, is_active, voicemail_enabled, webhooks_configured_at, released_at, created_at, updated_at, " +
+        "last_reconciled_at, reconciled_repairs";
 
     public static async Task<IReadOnlyList<PhoneNumberDto>> ListAsync(WorkspaceScope scope, bool includeReleased, CancellationToken cancellationToken)
     {

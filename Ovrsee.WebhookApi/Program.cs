@@ -25,5 +25,6 @@ app.MapTwilioWebhooksApi();
 app.MapCallsApi();
 app.MapRecordingSettingsApi();
 app.MapAlohaStreamApi();
+app.MapReconciliationApi();
 
 app.Run();

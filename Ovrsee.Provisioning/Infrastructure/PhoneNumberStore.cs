@@ -12,7 +12,8 @@ namespace Ovrsee.Provisioning.Infrastructure;
 public static class PhoneNumberStore
 {
     private const string Columns =
-        "id, phone_number, friendly_name, twilio_phone_sid, is_active, voicemail_enabled, webhooks_configured_at, released_at, created_at, updated_at";
+        "id, phone_number, friendly_name, twilio_phone_sid, is_active, voicemail_enabled, webhooks_configured_at, released_at, created_at, updated_at, " +
+        "last_reconciled_at, reconciled_repairs";
 
     public static async Task<IReadOnlyList<PhoneNumberDto>> ListAsync(WorkspaceScope scope, bool includeReleased, CancellationToken cancellationToken)
     {
@@ -128,7 +129,9 @@ public static class PhoneNumberStore
                 reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
                 reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
                 reader.GetFieldValue<DateTimeOffset>(8),
-                reader.GetFieldValue<DateTimeOffset>(9)));
+                reader.GetFieldValue<DateTimeOffset>(9),
+                reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                reader.GetInt64(11)));
         }
         return numbers;
     }

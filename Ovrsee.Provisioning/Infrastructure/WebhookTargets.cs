@@ -11,6 +11,17 @@ namespace Ovrsee.Provisioning.Infrastructure;
 /// <summary>The WebhookApi's URLs as Twilio must call them, from Webhooks:PublicBaseUrl (refused unless public https: <see cref="PublicWebhookUrl"/>).</summary>
 public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options, IOptionsMonitor<TwilioOptions> twilio)
 {
+    // Twilio's connection overrides, a URL fragment Twilio reads and strips before it calls (so
+    // it is neither sent nor signed): https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides
+    // ct/rt connect and read timeouts (ms), rc retries, rp what is retried: connect timeouts, read
+    // timeouts and 5xx, never 4xx (our 400/403 are definitive). Every webhook write is idempotent,
+    // so a retried request after a lost answer changes nothing.
+    /// <summary>The caller is waiting: fail over fast (2 s to connect, 5 s to answer; our database wait is 3 s), retry twice.</summary>
+    public const string IncomingCallOverrides = "#ct=2000&rt=5000&rc=2&rp=ct,rt,5xx";
+
+    /// <summary>Nobody waits on a status callback: more patience and more retries (10 s to answer, 5 retries).</summary>
+    public const string CallStatusOverrides = "#ct=2000&rt=10000&rc=5&rp=ct,rt,5xx";
+
     /// <exception cref="WebhookUrlNotPublicException">The configured URL cannot work for Twilio.</exception>
     public WebhookEndpoints Resolve()
     {
@@ -26,8 +37,8 @@ public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options, IOpt
         // Keeps a path prefix (https://host/prefix) and drops a trailing slash.
         var baseUrl = uri!.GetLeftPart(UriPartial.Path).TrimEnd('/');
         return new WebhookEndpoints(
-            baseUrl + WebhookRoutes.IncomingCall,
-            baseUrl + WebhookRoutes.CallStatus,
+            baseUrl + WebhookRoutes.IncomingCall + IncomingCallOverrides,
+            baseUrl + WebhookRoutes.CallStatus + CallStatusOverrides,
             baseUrl + Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath);
     }
 

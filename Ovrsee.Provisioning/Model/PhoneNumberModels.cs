@@ -1,6 +1,8 @@
 namespace Ovrsee.Provisioning.Model;
 
 /// <summary>A workspace's number as the front end sees it. Released numbers stay for call history.</summary>
+/// <param name="LastReconciledAt">When the WebhookApi last compared this number's calls and voicemails with Twilio's in full.</param>
+/// <param name="ReconciledRepairs">Records that comparison created or corrected, in total (calls Twilio could not deliver to us).</param>
 public sealed record PhoneNumberDto(
     Guid Id,
     string PhoneNumber,
@@ -11,7 +13,9 @@ public sealed record PhoneNumberDto(
     DateTimeOffset? WebhooksConfiguredAt,
     DateTimeOffset? ReleasedAt,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? LastReconciledAt,
+    long ReconciledRepairs);
 
 public sealed record PhoneNumberList(IReadOnlyList<PhoneNumberDto> Items);
 

@@ -166,6 +166,10 @@ public sealed partial class TwilioDouble : IAsyncDisposable
     private (int Status, string? Body) Act(RecordedRequest request)
     {
         var path = request.Path;
+        if (ActOnCallHistory(request) is { } history)
+        {
+            return history;
+        }
         if (AvailablePath().Match(path) is { Success: true } available && request.Method == "GET")
         {
             return (200, AvailableNumbers(available.Groups["type"].Value, request.Query));

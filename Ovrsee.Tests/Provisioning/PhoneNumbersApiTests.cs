@@ -1,3 +1,4 @@
+using Ovrsee.Provisioning.Infrastructure;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -164,9 +165,9 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
         var body = await ProvisioningFixture.JsonAsync(
             await api.SendAsync(HttpMethod.Post, "/api/aloha/configure-webhooks", workspace.OwnerToken, new { phoneNumberId = id }), 200);
 
-        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/incoming-call", owned.VoiceUrl);
+        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/incoming-call{WebhookTargets.IncomingCallOverrides}", owned.VoiceUrl);
         Assert.Equal("POST", owned.VoiceMethod);
-        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/call-status", owned.StatusCallback);
+        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/call-status{WebhookTargets.CallStatusOverrides}", owned.StatusCallback);
         var update = Assert.Single(Twilio.Requests, r => r.Method == "POST" && r.Path.EndsWith($"/{owned.Sid}.json", StringComparison.Ordinal));
         Assert.Equal(["StatusCallback", "StatusCallbackMethod", "VoiceMethod", "VoiceUrl"], update.Form.Keys.Order());
         Assert.NotNull((string?)body["phoneNumber"]!["webhooksConfiguredAt"]);
@@ -185,7 +186,7 @@ public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<Provi
         await ProvisioningFixture.JsonAsync(await api.SendAsync(HttpMethod.Post, "/api/aloha/configure-webhooks", workspace.OwnerToken, new { phoneNumberId = id }), 200);
 
         Assert.Equal(owned.Sid, await Seed.ScalarAsync<string>(api.Admin, "SELECT twilio_phone_sid FROM user_phone_numbers WHERE id = $1", id));
-        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/incoming-call", owned.VoiceUrl);
+        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/incoming-call{WebhookTargets.IncomingCallOverrides}", owned.VoiceUrl);
     }
 
     [Theory]

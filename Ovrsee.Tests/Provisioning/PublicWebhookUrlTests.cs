@@ -82,8 +82,8 @@ public class PublicWebhookUrlTests
 
         var endpoints = targets.Resolve();
 
-        Assert.Equal("https://api.example.com/telephony/api/aloha/webhooks/incoming-call", endpoints.VoiceUrl);
-        Assert.Equal("https://api.example.com/telephony/api/aloha/webhooks/call-status", endpoints.StatusCallbackUrl);
+        Assert.Equal("https://api.example.com/telephony/api/aloha/webhooks/incoming-call" + WebhookTargets.IncomingCallOverrides, endpoints.VoiceUrl);
+        Assert.Equal("https://api.example.com/telephony/api/aloha/webhooks/call-status" + WebhookTargets.CallStatusOverrides, endpoints.StatusCallbackUrl);
         Assert.Equal("https://api.example.com/telephony/health", endpoints.HealthUrl);
     }
 

@@ -1,3 +1,4 @@
+using Ovrsee.Provisioning.Infrastructure;
 using System.Net;
 using System.Text.Json.Nodes;
 using Ovrsee.Tests.Infrastructure;
@@ -31,9 +32,9 @@ public class PurchaseNumberTests(ProvisioningFixture api) : IClassFixture<Provis
         // In Twilio: bought once, calls and final statuses to the WebhookApi's public URL, by POST.
         var owned = Twilio.Find(number)!;
         Assert.Equal(owned.Sid, (string?)phone["twilioPhoneSid"]);
-        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/incoming-call", owned.VoiceUrl);
+        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/incoming-call{WebhookTargets.IncomingCallOverrides}", owned.VoiceUrl);
         Assert.Equal("POST", owned.VoiceMethod);
-        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/call-status", owned.StatusCallback);
+        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/call-status{WebhookTargets.CallStatusOverrides}", owned.StatusCallback);
         Assert.Equal("POST", owned.StatusCallbackMethod);
         var create = Assert.Single(Twilio.For(number), r => r.IsCreate);
         Assert.DoesNotContain("StatusCallbackEvent", create.Form.Keys);
@@ -263,7 +264,7 @@ public class PurchaseNumberTests(ProvisioningFixture api) : IClassFixture<Provis
         Assert.Equal(0, await Seed.ScalarAsync<long>(api.Admin, "SELECT count(*) FROM number_purchases WHERE phone_number = $1", notBought));
         Assert.Equal(0, await RowsFor(notBought));
         // The webhooks the lost create had set were kept; the status callback was set by the reconciler.
-        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/call-status", Twilio.Find(bought)!.StatusCallback);
+        Assert.Equal($"{ProvisioningFixture.PublicBaseUrl}/api/aloha/webhooks/call-status{WebhookTargets.CallStatusOverrides}", Twilio.Find(bought)!.StatusCallback);
         Assert.Equal(0, Twilio.CreatesFor(bought) + Twilio.CreatesFor(notBought));
     }
 

@@ -31,8 +31,9 @@ public class TwilioContractTests
     private const string Number = "+14155550142";
 
     private static readonly WebhookEndpoints Webhooks = new(
-        "https://aloha.example.com/api/aloha/webhooks/incoming-call",
-        "https://aloha.example.com/api/aloha/webhooks/call-status",
+        // With the connection overrides, as WebhookTargets builds them: Twilio's description must accept the fragments too.
+        "https://aloha.example.com/api/aloha/webhooks/incoming-call" + WebhookTargets.IncomingCallOverrides,
+        "https://aloha.example.com/api/aloha/webhooks/call-status" + WebhookTargets.CallStatusOverrides,
         "https://aloha.example.com/health");
 
     private static readonly Dictionary<string, string?> PatientResilience = new()

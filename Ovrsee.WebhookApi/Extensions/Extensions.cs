@@ -72,6 +72,7 @@ public static class Extensions
         builder.AddWebhookReadiness();
         builder.AddVoicemailPipeline();
         builder.AddAlohaStream();
+        builder.AddCallReconciliation();
 
         builder.AddForwardedHeadersFromTrustedProxies();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UnverifiedTrafficOptions>, UnverifiedTrafficOptionsValidator>());

@@ -182,8 +182,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
         var status = callback.Get("CallStatus") ?? (isIncoming ? "ringing" : "unknown");
         var sequence = callback.GetInt("SequenceNumber");
         var kind = isIncoming ? "incoming-call" : "status";
-        // A redelivery repeats CallStatus and SequenceNumber (or Timestamp); that is the duplicate.
-        var dedupeKey = isIncoming ? "incoming-call" : $"{status}:{sequence?.ToString() ?? callback.Get("Timestamp") ?? ""}";
+        var dedupeKey = isIncoming ? "incoming-call" : StatusDedupeKey(status, sequence, callback.Get("Timestamp"));
 
         return
         [
@@ -224,6 +223,17 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
         command.Parameters.AddRange(parameters);
         return command;
     }
+
+    /// <summary>
+    /// What makes a status callback a duplicate on the timeline. A redelivery repeats CallStatus
+    /// and SequenceNumber (or Timestamp). A call ends once: its final status is one entry however
+    /// it reached us, so Twilio's late callback and the reconciler's record of the same end (which
+    /// has no SequenceNumber) do not both appear.
+    /// </summary>
+    public static string StatusDedupeKey(string status, int? sequence, string? timestamp) =>
+        status is "completed" or "busy" or "failed" or "no-answer" or "canceled"
+            ? status
+            : $"{status}:{sequence?.ToString() ?? timestamp ?? ""}";
 
     // The call log normally exists (Twilio asks for TwiML before anything is recorded); if the
     // callback still comes first, a bare call log is created so nothing is dropped.

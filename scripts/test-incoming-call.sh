@@ -22,17 +22,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-state="$root/.ovrsee/state.json"
-if [ -z "$url" ]; then
-  if [ -f "$state" ]; then
-    url=$(sed -n 's/.*"webhookApi": *"\([^"]*\)".*/\1/p' "$state")
-  else
-    url="http://127.0.0.1:5180"
-  fi
-fi
-if [ -z "$public_url" ] && [ -f "$state" ]; then
-  public_url=$(sed -n 's/.*"publicBaseUrl": *"\([^"]*\)".*/\1/p' "$state")
-fi
+# The AppHost's default WebhookApi address; --url for another one, --public-url when a tunnel is in front.
+url="${url:-http://127.0.0.1:5180}"
 
 token="${TWILIO_AUTH_TOKEN:-}"
 if [ -z "$token" ] && [ -f "$root/.ovrsee/dev-twilio-auth-token" ]; then

@@ -71,11 +71,18 @@ public sealed class AppHostFixture : IAsyncLifetime
         await App.ResourceNotifications.WaitForResourceHealthyAsync("webhookapi", startup.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("provisioning", startup.Token);
         // The testing builder gives the dashboard a port of its own choosing: read it off its resource.
+        // Its OTLP and resource-service endpoints are HTTP/2 only: the browser wants the front end's.
         var dashboard = await App.ResourceNotifications.WaitForResourceAsync("aspire-dashboard",
-            e => e.Snapshot.Urls.Any(u => u.Url.StartsWith("http", StringComparison.Ordinal)), startup.Token);
-        Dashboard = new Uri(dashboard.Snapshot.Urls.First(u => u.Url.StartsWith("http", StringComparison.Ordinal)).Url.TrimEnd('/') + "/");
+            e => e.Snapshot.Urls.Any(IsFrontEnd), startup.Token);
+        Dashboard = new Uri(dashboard.Snapshot.Urls.First(IsFrontEnd).Url.TrimEnd('/') + "/");
         AdminConnectionString = (await App.GetConnectionStringAsync("ovrsee", startup.Token))!;
     }
+
+    private static bool IsFrontEnd(UrlSnapshot url) =>
+        url.Url.StartsWith("http", StringComparison.Ordinal)
+        && !(url.Name ?? "").Contains("otlp", StringComparison.OrdinalIgnoreCase)
+        && !(url.Name ?? "").Contains("resource", StringComparison.OrdinalIgnoreCase)
+        && !(url.Name ?? "").Contains("mcp", StringComparison.OrdinalIgnoreCase);
 
     public async Task DisposeAsync()
     {

@@ -57,6 +57,8 @@ public class ChaosTests(AppHostFixture system, ITestOutputHelper output)
             await system.App.ResourceNotifications.WaitForResourceAsync("postgres", e => e.Snapshot.HealthStatus == HealthStatus.Healthy, back.Token);
         }
         output.WriteLine("PostgreSQL back");
+        // The restart ended every connection this test process had pooled; don't hand out a dead one.
+        Npgsql.NpgsqlConnection.ClearAllPools();
         var outcomes = await placing;
         output.WriteLine($"requests: {outcomes.Sum(o => o.RequestsSent)}, retries: {outcomes.Sum(o => o.Retries)}");
 

@@ -31,6 +31,12 @@ public sealed partial class TwilioDouble
 
     private (int Status, string? Body)? ActOnCallHistory(RecordedRequest request)
     {
+        if (request.Method == "DELETE" && RecordingPath().Match(request.Path) is { Success: true } deleted)
+        {
+            return _recordings.TryRemove(deleted.Groups["sid"].Value, out _)
+                ? (204, null)
+                : (404, TwilioError(20404, $"The requested resource {request.Path} was not found", 404));
+        }
         if (request.Method != "GET")
         {
             return null;
@@ -144,6 +150,9 @@ public sealed partial class TwilioDouble
 
     [GeneratedRegex(@"^/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/Recordings\.json$")]
     private static partial Regex RecordingsPath();
+
+    [GeneratedRegex(@"^/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/Recordings/(?<sid>RE[0-9a-zA-Z]{32})\.json$")]
+    private static partial Regex RecordingPath();
 }
 
 /// <summary>A call in the double's history (Twilio's truth). Mutable: a test moves it on.</summary>

@@ -97,7 +97,12 @@ public class TwilioContractTests
     [Fact]
     public async Task Delete_removes_Twilios_copy_of_a_recording()
     {
-        var sent = await AssertContractAsync(async (client, _) => Assert.True(await RecordingResource.DeleteAsync("RE0123456789abcdef0123456789abcdef", client: client)));
+        const string recordingSid = "RE0123456789abcdef0123456789abcdef";
+        var sent = await AssertContractAsync(async (client, twilio) =>
+        {
+            twilio.AddRecording(new DoubleRecording { Sid = recordingSid, CallSid = "CA" + new string('0', 32), DateCreated = DateTimeOffset.UtcNow });
+            Assert.True(await RecordingResource.DeleteAsync(recordingSid, client: client));
+        });
 
         var delete = Assert.Single(sent);
         Assert.Equal("DELETE", delete.Method);

@@ -21,7 +21,8 @@ public class AlohaStreamFixture : WebhookApiFixture
         // Generous: a busy machine must not turn a slow connect or insert into the fallback paths
         // (built-in agent, voicemail) that other tests exercise on purpose.
         ["AlohaStream__AgentConnectTimeout"] = "00:00:10",
-        ["Webhooks__DatabaseTimeout"] = "00:00:14",
+        ["Webhooks__DatabaseTimeout"] = "00:00:09",
+        ["Webhooks__SpoolTimeout"] = "00:00:01",
         ["AlohaStream__ExposeDiagnostics"] = "true",
         // A hundred calls and their upgrades from one address in a second.
         ["RateLimiting__Webhooks__PermitsPerSecond"] = "10000",

@@ -196,7 +196,7 @@ public class GroupCommitTests : IAsyncLifetime
 /// </summary>
 public sealed class PatientWebhookApiFixture : WebhookApiFixture
 {
-    protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?> { ["Webhooks__DatabaseTimeout"] = "00:00:30" };
+    protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?> { ["Webhooks__DatabaseTimeout"] = "00:00:09", ["Webhooks__SpoolTimeout"] = "00:00:01" };
 }
 
 /// <summary>The same guarantees through the real service under a burst of concurrent webhooks.</summary>

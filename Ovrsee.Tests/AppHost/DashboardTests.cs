@@ -25,7 +25,9 @@ public class DashboardTests(AppHostFixture system, ITestOutputHelper output)
         await page.GotoAsync(system.Dashboard.ToString());
         foreach (var resource in new[] { "postgres", "ovrsee", "migrate", "webhookapi", "provisioning" })
         {
-            var row = page.Locator("[role='row']", new() { HasTextRegex = new Regex($@"\b{resource}\b") }).First;
+            // The row whose name cell is "<type>: <resource>" (a row's text runs its cells together).
+            var nameCell = page.GetByRole(AriaRole.Gridcell, new() { NameRegex = new Regex($@"^\w+: {resource}$") });
+            var row = page.GetByRole(AriaRole.Row).Filter(new() { Has = nameCell }).First;
             await Assertions.Expect(row).ToContainTextAsync(new Regex(resource == "migrate" ? "Finished" : "Running"), Soon);
             if (resource != "migrate")
             {

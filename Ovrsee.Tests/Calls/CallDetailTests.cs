@@ -10,11 +10,7 @@ public class CallDetailTests(WebhookApiFixture api) : IClassFixture<WebhookApiFi
     [Fact]
     public async Task A_call_shows_its_timeline_voicemail_transcript_and_jobs_as_driven_by_twilio()
     {
-        var workspace = await Seed.WorkspaceAsync(api.Admin);
-        var user = Guid.NewGuid();
-        await Seed.MemberAsync(api.Admin, workspace, user);
-        var to = "+1415" + Random.Shared.Next(1000000, 9999999);
-        await Seed.PhoneNumberAsync(api.Admin, workspace, to);
+        var (workspace, user, to) = await Seed.MemberWithNumberAsync(api.Admin);
         var callSid = Seed.NewCallSid();
         var recordingSid = TwilioForms.NewRecordingSid();
         var t0 = DateTimeOffset.UtcNow.AddMinutes(-3);

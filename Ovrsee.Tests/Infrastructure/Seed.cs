@@ -49,6 +49,17 @@ public static class Seed
         return (Guid)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>A workspace with one member and one active number: what most webhook and API tests start from.</summary>
+    public static async Task<(Guid Workspace, Guid User, string Number)> MemberWithNumberAsync(string admin)
+    {
+        var workspace = await WorkspaceAsync(admin);
+        var user = Guid.NewGuid();
+        await MemberAsync(admin, workspace, user);
+        var number = "+1415" + Random.Shared.Next(1000000, 9999999);
+        await PhoneNumberAsync(admin, workspace, number);
+        return (workspace, user, number);
+    }
+
     public static string NewCallSid() => "CA" + Guid.NewGuid().ToString("N");
 
     public static async Task<T?> ScalarAsync<T>(string connectionString, string sql, params object[] parameters)

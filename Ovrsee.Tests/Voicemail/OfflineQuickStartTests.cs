@@ -25,11 +25,7 @@ public class OfflineQuickStartTests(OfflineQuickStartFixture api) : IClassFixtur
     [Fact]
     public async Task A_simulated_voicemail_ends_playable_with_a_transcript_and_a_summary()
     {
-        var workspace = await Seed.WorkspaceAsync(api.Admin);
-        var user = Guid.NewGuid();
-        await Seed.MemberAsync(api.Admin, workspace, user);
-        var to = "+1415" + Random.Shared.Next(1000000, 9999999);
-        await Seed.PhoneNumberAsync(api.Admin, workspace, to);
+        var (workspace, user, to) = await Seed.MemberWithNumberAsync(api.Admin);
 
         await using var recordings = RecordingServer.Start();
         using var http = new HttpClient();
@@ -72,11 +68,7 @@ public class OfflineQuickStartTests(OfflineQuickStartFixture api) : IClassFixtur
     [Fact]
     public async Task A_recording_that_cannot_be_fetched_is_reported_dead_not_yet()
     {
-        var workspace = await Seed.WorkspaceAsync(api.Admin);
-        var user = Guid.NewGuid();
-        await Seed.MemberAsync(api.Admin, workspace, user);
-        var to = "+1415" + Random.Shared.Next(1000000, 9999999);
-        await Seed.PhoneNumberAsync(api.Admin, workspace, to);
+        var (workspace, user, to) = await Seed.MemberWithNumberAsync(api.Admin);
         var callSid = Seed.NewCallSid();
         var recordingSid = TwilioForms.NewRecordingSid();
         await api.Twilio.PostAsync("/api/aloha/webhooks/incoming-call", TwilioForms.IncomingCall(callSid, VoicemailSeed.From, to));

@@ -20,7 +20,11 @@ public static class LocalPostgresBuilderExtensions
     /// </summary>
     /// <param name="port">The port on 127.0.0.1; null picks a free one.</param>
     /// <param name="binDirectory">Where initdb and postgres are; null searches PATH, pg_config and /usr/lib/postgresql/*/bin.</param>
-    /// <param name="ephemeral">For throwaway data (tests): no fsync, no full-page writes.</param>
+    /// <param name="ephemeral">
+    /// For throwaway data (tests): no fsync, no full-page writes, so a power cut may lose data. Commits
+    /// still wait for their WAL write (synchronous_commit stays on): a killed PostgreSQL loses nothing it
+    /// acknowledged, which the restart and chaos tests rely on.
+    /// </param>
     public static IResourceBuilder<LocalPostgresServerResource> AddLocalPostgres(
         this IDistributedApplicationBuilder builder, string name, string rootDirectory,
         int? port = null, string? binDirectory = null, bool ephemeral = false)
@@ -52,7 +56,7 @@ public static class LocalPostgresBuilderExtensions
                 context.Args.Add("max_connections=300");
                 if (ephemeral)
                 {
-                    foreach (var setting in new[] { "fsync=off", "synchronous_commit=off", "full_page_writes=off" })
+                    foreach (var setting in new[] { "fsync=off", "full_page_writes=off" })
                     {
                         context.Args.Add("-c");
                         context.Args.Add(setting);

@@ -10,7 +10,11 @@ public sealed class LocalPostgresOptions
 
     public string? BinDirectory { get; init; }
 
-    /// <summary>Tests trade durability for speed: no fsync, no full-page writes.</summary>
+    /// <summary>
+    /// Tests trade durability against power loss for speed: no fsync, no full-page writes. Commits
+    /// still wait for their WAL write (synchronous_commit stays on), so killing PostgreSQL loses
+    /// nothing it acknowledged: the outage and restart tests depend on that.
+    /// </summary>
     public bool Ephemeral { get; init; }
 
     public int MaxConnections { get; init; } = 300;

@@ -192,7 +192,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         };
         if (_options.Ephemeral)
         {
-            arguments.AddRange(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+            arguments.AddRange(["-c", "fsync=off", "-c", "full_page_writes=off"]);
         }
 
         var startInfo = UnixProcess.InOwnSession(ServerUserStartInfo(Path.Combine(_binDirectory, "postgres"), arguments));

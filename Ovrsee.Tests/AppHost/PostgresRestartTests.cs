@@ -55,7 +55,16 @@ public class PostgresRestartTests(AppHostFixture system)
             }
             await Task.Delay(500, timeout.Token);
         }
-        Assert.Fail($"The spooled callback for {callSid} never reached the database.");
+        Assert.Fail($"The spooled callback for {callSid} never reached the database. Spool: {SpoolListing()}");
+    }
+
+    /// <summary>What the webhook service left in its spool, so a failure says where the callback stopped.</summary>
+    private string SpoolListing()
+    {
+        var spool = Path.Combine(system.StateDirectory, "webhook-spool");
+        return Directory.Exists(spool)
+            ? string.Join(", ", Directory.EnumerateFiles(spool, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(spool, f))) is { Length: > 0 } files ? files : "empty"
+            : "no folder " + spool;
     }
 
     private static int Restarts(ResourceNotificationService notifications) =>

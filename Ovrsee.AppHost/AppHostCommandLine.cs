@@ -19,6 +19,7 @@ internal static class AppHostCommandLine
         ["--tunnel"] = "Tunnel:Provider",
         ["--configure-number"] = "ConfigureNumber",
         ["--state-dir"] = "StateDirectory",
+        ["--recordings-storage"] = "RecordingStorage",
     };
 
     // Aspire's own options (publishing, the CLI's and the testing builder's), passed through untouched.
@@ -44,8 +45,12 @@ internal static class AppHostCommandLine
                                         a public HTTPS URL for Twilio, in front of WebhookApi
           --public-url <https-url>      your own tunnel's public URL instead
           --configure-number <id>       point that Twilio number (a phoneNumberId) at the public URL once running
-          --state-dir <dir>             local state: PostgreSQL data, dev tokens, webhook spool (default .ovrsee)
-        Settings (Twilio credentials, ConnectionStrings:ovrsee, ...): .env, user-secrets, environment; see README.md.
+          --recordings-storage <auto|azurite|folder>
+                                        where voicemail audio goes: blob storage in Azurite (the pinned .ci/azurite or a
+                                        global azurite-blob) or a local folder; auto (default) uses Azurite when installed
+          --state-dir <dir>             local state: PostgreSQL data, Azurite data, recordings, dev tokens, webhook spool
+                                        (default .ovrsee)
+        Settings (Twilio credentials, ConnectionStrings:ovrsee, ConnectionStrings:recordings, ...): .env, user-secrets, environment; see README.md.
         """;
 
     /// <returns>Null to go on; otherwise the exit code, after printing help or one line of error.</returns>
@@ -96,6 +101,8 @@ internal static class AppHostCommandLine
             $"{name} {value}: not a port number (0-65535).",
         "--postgres-container" when value is not ("auto" or "true" or "false") =>
             $"--postgres-container {value}: use auto, true or false.",
+        "--recordings-storage" when value is not ("auto" or "azurite" or "folder") =>
+            $"--recordings-storage {value}: use auto, azurite or folder.",
         "--tunnel" when !TunnelProvider.TryParse(value, out _) =>
             $"--tunnel {value}: unknown tunnel. Use one of: {string.Join(", ", TunnelProvider.All.Select(p => p.Name))}.",
         "--public-url" when PublicWebhookUrl.Refusal(value, out _) is { } refusal => refusal.Replace(PublicWebhookUrl.Setting, "--public-url"),

@@ -8,7 +8,7 @@ namespace Ovrsee.AppHost;
 internal sealed record AppHostSettings(
     string RepositoryRoot, string StateDirectory, int? WebhookApiPort, int? ProvisioningPort, int? PostgresPort,
     string PostgresContainer, bool EphemeralDatabase, string? PostgresBinDirectory, string? ExternalConnectionString,
-    TunnelProvider? Tunnel, string? ConfigureNumber)
+    TunnelProvider? Tunnel, string? ConfigureNumber, string RecordingStorage, string? ExternalRecordingsConnectionString)
 {
     /// <summary>Adds .env (lowest priority) and our command-line switches to the builder's configuration.</summary>
     public static void AddSources(IConfigurationManager configuration, string repositoryRoot, string[] args)
@@ -36,7 +36,9 @@ internal sealed record AppHostSettings(
         PostgresBinDirectory: configuration["Postgres:BinDirectory"],
         ExternalConnectionString: configuration.GetConnectionString("ovrsee"),
         Tunnel: TunnelProvider.TryParse(configuration["Tunnel:Provider"] ?? "", out var tunnel) ? tunnel : null,
-        ConfigureNumber: configuration["ConfigureNumber"] is { Length: > 0 } id ? id : null);
+        ConfigureNumber: configuration["ConfigureNumber"] is { Length: > 0 } id ? id : null,
+        RecordingStorage: (configuration["RecordingStorage"] ?? "auto").ToLowerInvariant(),
+        ExternalRecordingsConnectionString: configuration.GetConnectionString("recordings"));
 
     /// <summary>0 means any free port (null to Aspire).</summary>
     private static int? Port(IConfiguration configuration, string key, int fallback) =>

@@ -1,4 +1,5 @@
 using Ovrsee.AppHost;
+using Ovrsee.AppHost.Storage;
 using Ovrsee.AppHost.Tunnels;
 
 if (args is ["dev-token", ..])
@@ -12,6 +13,11 @@ if (AppHostCommandLine.Check(args) is { } exitCode)
 
 var builder = DistributedApplication.CreateBuilder(args);
 var settings = builder.ReadOvrseeSettings(args);
+if (RecordingStorageExtensions.Choose(settings, out var refusal) is not { } recordingStorage)
+{
+    Console.Error.WriteLine(refusal);
+    return 2;
+}
 
 // PostgreSQL (container, installed binaries, or an external server) → database "ovrsee" → migrations.
 var database = builder.AddOvrseeDatabase(settings);
@@ -28,6 +34,7 @@ var webhookApi = builder.AddProject<Projects.Ovrsee_WebhookApi>("webhookapi", o 
     .WithDatabase(database).WaitFor(database.Resource).WaitForCompletion(migrate)
     .WithEnvironment("Webhooks__Spool__Directory", Path.Combine(settings.StateDirectory, "webhook-spool"))
     .WithServiceSettings(serviceSettings)
+    .WithRecordingStorage(settings, recordingStorage)
     .WithHttpHealthCheck("/health");
 
 var provisioning = builder.AddProject<Projects.Ovrsee_Provisioning>("provisioning", o => o.ExcludeLaunchProfile = true)
@@ -44,7 +51,7 @@ if (settings.Tunnel is { } tunnelProvider)
     provisioning.WithPublicUrlOf(tunnel);
 }
 
-webhookApi.WithDeveloperCommands(serviceSettings, database);
+webhookApi.WithDeveloperCommands(serviceSettings, database).WithReconcileCommand(serviceSettings);
 provisioning.WithConfigureNumber(settings, serviceSettings);
 
 builder.Build().Run();

@@ -26,6 +26,7 @@ public class AppHostCommandLineTests
     [InlineData("--public-url https://localhost:5180", "localhost is this machine")]
     [InlineData("--public-url https://192.168.1.20", "local or private address")]
     [InlineData("--state-dir", "needs a value")]
+    [InlineData("--recordings-storage blob", "--recordings-storage blob: use auto, azurite or folder.")]
     public void A_bad_option_or_value_is_one_line_and_exit_code_2(string arguments, string expected)
     {
         var errors = new StringWriter();

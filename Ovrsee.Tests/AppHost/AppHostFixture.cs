@@ -31,27 +31,10 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<apphost::Projects.Ovrsee_AppHost>(
-            [
-                "--state-dir", StateDirectory, "--postgres-container", "false", "--Postgres:Ephemeral=true",
-                "--postgres-port", "0", "--webhookapi-port", "0", "--provisioning-port", "0",
-                "--Twilio:AuthToken=" + AuthToken, "--Auth:JwtSecret=" + JwtSecret,
-            ],
-            (options, host) =>
-            {
-                options.DisableDashboard = false;
-                options.AllowUnsecuredTransport = true;
-                host.Configuration ??= new ConfigurationManager();
-                host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-                {
-                    ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
-                    ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
-                    ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
-                    // The browser test opens the dashboard without the login token.
-                    ["ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"] = "true",
-                    ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
-                });
-            });
+        var appHost = await CreateBuilderAsync(StateDirectory, dashboard: true,
+            ["--Twilio:AuthToken=" + AuthToken, "--Auth:JwtSecret=" + JwtSecret,
+             // The voicemail pipeline is off here (below): nothing would reach the storage.
+             "--recordings-storage", "folder"]);
         var webhookApi = appHost.Resources.OfType<ProjectResource>().Single(r => r.Name == "webhookapi");
         appHost.CreateResourceBuilder(webhookApi)
             .WithEnvironment("RateLimiting__Webhooks__PermitsPerSecond", "100000")
@@ -77,6 +60,32 @@ public sealed class AppHostFixture : IAsyncLifetime
         Dashboard = new Uri(dashboard.Snapshot.Urls.First(IsFrontEnd).Url.TrimEnd('/') + "/");
         AdminConnectionString = (await App.GetConnectionStringAsync("ovrsee", startup.Token))!;
     }
+
+    /// <summary>
+    /// The AppHost on free ports with throwaway PostgreSQL data in <paramref name="stateDirectory"/>,
+    /// plus <paramref name="args"/>; the dashboard only when a test looks at it.
+    /// </summary>
+    internal static async Task<IDistributedApplicationTestingBuilder> CreateBuilderAsync(string stateDirectory, bool dashboard, string[] args) =>
+        await DistributedApplicationTestingBuilder.CreateAsync<apphost::Projects.Ovrsee_AppHost>(
+            [
+                "--state-dir", stateDirectory, "--postgres-container", "false", "--Postgres:Ephemeral=true",
+                "--postgres-port", "0", "--webhookapi-port", "0", "--provisioning-port", "0", .. args,
+            ],
+            (options, host) =>
+            {
+                options.DisableDashboard = !dashboard;
+                options.AllowUnsecuredTransport = true;
+                host.Configuration ??= new ConfigurationManager();
+                host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
+                    ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
+                    ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.Free()}",
+                    // The browser test opens the dashboard without the login token.
+                    ["ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"] = "true",
+                    ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
+                });
+            });
 
     private static bool IsFrontEnd(UrlSnapshot url) =>
         url.Url.StartsWith("http", StringComparison.Ordinal)

@@ -153,8 +153,8 @@ public sealed class ReconciliationStore(NpgsqlDataSource dataSource)
         }
     }
 
-    // Distinct from the migration runner's key.
-    private const long AdvisoryLockKey = 0x0_5EE_2020_0070;
+    // Distinct from the migration runner's key. Public: an operator (or a test) finds the holder in pg_locks.
+    public const long AdvisoryLockKey = 0x0_5EE_2020_0070;
 
     private sealed class RunLock(NpgsqlConnection connection) : IAsyncDisposable
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using NpgsqlTypes;
@@ -23,6 +24,8 @@ public static class RecordingSettingsApi
             .WithSummary("How long the workspace keeps voicemail recordings and transcripts, and whether Twilio's copy is deleted.");
         api.MapPut("/", PutSettings)
             .RequireWorkspace("owner", "admin")
+            .Accepts<RecordingSettings>("application/json")
+            .ProducesValidationProblem()
             .WithName("PutRecordingSettings")
             .WithSummary("Sets the retention (days, or null to keep) and whether Twilio's copy of each recording is deleted once ours is stored.");
         return api;
@@ -38,13 +41,12 @@ public static class RecordingSettingsApi
     }
 
     public static async Task<Results<Ok<RecordingSettings>, ValidationProblem>> PutSettings(
-        RecordingSettings settings, HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        if (settings.RetentionDays is < 1 or > MaxRetentionDays)
+        var (settings, errors) = await ReadAsync(context.Request, cancellationToken);
+        if (settings is null)
         {
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { ["retentionDays"] = [$"Must be between 1 and {MaxRetentionDays} days, or null to keep recordings."] },
-                title: "Invalid recording settings.");
+            return TypedResults.ValidationProblem(errors, title: "Invalid recording settings.");
         }
 
         await using var scope = await context.GetWorkspace().BeginScopeAsync(dataSource, cancellationToken);
@@ -57,4 +59,58 @@ public static class RecordingSettingsApi
         await scope.CommitAsync(cancellationToken);
         return TypedResults.Ok(settings);
     }
+
+    /// <summary>
+    /// The body read by hand rather than by parameter binding: binding answers a wrong type with a
+    /// 400 that names no field, and a PUT that left out deleteTwilioCopy would silently turn the
+    /// deletion off. Both fields are required (retentionDays may be null: keep).
+    /// </summary>
+    private static async Task<(RecordingSettings? Settings, Dictionary<string, string[]> Errors)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        const string Shape = "Send a JSON object: {\"retentionDays\": <1-3650 or null>, \"deleteTwilioCopy\": <true or false>}.";
+        var errors = new Dictionary<string, string[]>();
+        JsonElement body;
+        try
+        {
+            using var document = request.HasJsonContentType() ? await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken) : null;
+            body = document?.RootElement.Clone() ?? default;
+        }
+        catch (JsonException)
+        {
+            body = default;
+        }
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors["body"] = [Shape];
+            return (null, errors);
+        }
+
+        int? retentionDays = null;
+        if (Property(body, "retentionDays") is not { } days)
+        {
+            errors["retentionDays"] = [$"Required: days between 1 and {MaxRetentionDays}, or null to keep recordings."];
+        }
+        else if (days.ValueKind == JsonValueKind.Number && days.TryGetInt32(out var value) && value is >= 1 and <= MaxRetentionDays)
+        {
+            retentionDays = value;
+        }
+        else if (days.ValueKind != JsonValueKind.Null)
+        {
+            errors["retentionDays"] = [$"Must be whole days between 1 and {MaxRetentionDays}, or null to keep recordings."];
+        }
+        var deleteTwilioCopy = false;
+        if (Property(body, "deleteTwilioCopy") is { ValueKind: JsonValueKind.True or JsonValueKind.False } delete)
+        {
+            deleteTwilioCopy = delete.GetBoolean();
+        }
+        else
+        {
+            errors["deleteTwilioCopy"] = ["Required: true or false."];
+        }
+        return errors.Count == 0 ? (new RecordingSettings(retentionDays, deleteTwilioCopy), errors) : (null, errors);
+    }
+
+    // Names match case-insensitively, as the API's JSON binding does everywhere else.
+    private static JsonElement? Property(JsonElement body, string name) =>
+        body.EnumerateObject().Where(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)).Select(p => (JsonElement?)p.Value).FirstOrDefault();
 }

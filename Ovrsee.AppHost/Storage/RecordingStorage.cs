@@ -32,14 +32,17 @@ internal static class RecordingStorageExtensions
     /// the local folder; azurite or folder force the choice. Null when the choice cannot be honoured
     /// (azurite asked for, not installed): <paramref name="refusal"/> says why and how to fix it.
     /// </summary>
-    public static RecordingStorageChoice? Choose(AppHostSettings settings, out string? refusal)
+    public static RecordingStorageChoice? Choose(AppHostSettings settings, out string? refusal) =>
+        Choose(settings, azuriteInstalled: LocalAzurite.FindExecutable() is not null, out refusal);
+
+    internal static RecordingStorageChoice? Choose(AppHostSettings settings, bool azuriteInstalled, out string? refusal)
     {
         refusal = null;
         if (!string.IsNullOrWhiteSpace(settings.ExternalRecordingsConnectionString))
         {
             return RecordingStorageChoice.External;
         }
-        var installed = LocalAzurite.FindExecutable() is not null;
+        var installed = azuriteInstalled;
         switch (settings.RecordingStorage)
         {
             case "folder":

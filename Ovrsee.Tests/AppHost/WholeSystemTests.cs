@@ -65,6 +65,23 @@ public class WholeSystemTests(AppHostFixture system)
     }
 
     [Fact]
+    public void The_local_folder_recording_storage_is_shown_in_the_dashboard()
+    {
+        // This AppHost runs with --recordings-storage folder: a "recordings" resource says so, with the folder.
+        Assert.True(system.App.ResourceNotifications.TryGetCurrentState("recordings", out var recordings));
+        Assert.Equal("Local folder", recordings!.Snapshot.State?.Text);
+        var properties = recordings.Snapshot.Properties.ToDictionary(p => p.Name, p => p.Value?.ToString());
+        Assert.Equal(Path.Combine(system.StateDirectory, "recordings"), properties["recordings.folder"]);
+        Assert.False(system.App.ResourceNotifications.TryGetCurrentState("azurite", out _));
+
+        Assert.True(system.App.ResourceNotifications.TryGetCurrentState("webhookapi", out var webhookApi));
+        var environment = webhookApi!.Snapshot.EnvironmentVariables.ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal("LocalFolder", environment["Recordings__Storage"]);
+        Assert.Equal(Path.Combine(system.StateDirectory, "recordings"), environment["Recordings__Directory"]);
+        Assert.False(environment.ContainsKey("ConnectionStrings__recordings"));
+    }
+
+    [Fact]
     public async Task The_mint_dev_token_command_gives_a_token_the_calls_api_accepts()
     {
         var commands = system.App.Services.GetRequiredService<ResourceCommandService>();

@@ -11,6 +11,8 @@ namespace Ovrsee.AppHost;
 /// </summary>
 internal static class DeveloperCommands
 {
+    private static readonly TimeSpan RecordingWait = TimeSpan.FromSeconds(60);
+
     public static IResourceBuilder<ProjectResource> WithDeveloperCommands(
         this IResourceBuilder<ProjectResource> webhookApi, ServiceSettings settings, OvrseeDatabase database)
     {
@@ -38,12 +40,22 @@ internal static class DeveloperCommands
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var endpoint = webhookApi.GetEndpoint("http");
-            var simulator = new TwilioSimulator(http, new SimulatorOptions { TargetBaseUrl = new Uri(endpoint.Url + "/"), AuthToken = settings.AuthToken });
+            // Offline, the simulator is also Twilio's media host (as 'dotnet run --project Ovrsee.Simulator'):
+            // the voicemail's audio is served here until WebhookApi's job has fetched it into its storage.
+            await using var media = RecordingServer.Start();
+            var simulator = new TwilioSimulator(http, new SimulatorOptions { TargetBaseUrl = new Uri(endpoint.Url + "/"), AuthToken = settings.AuthToken, Recordings = media });
             try
             {
                 var outcome = await simulator.PlaceCallAsync(SimulatedCall.Random(DevSeed.PhoneNumber, leavesVoicemail: true, Random.Shared), context.CancellationToken);
-                return CommandResults.Success($"Call {outcome.Call.CallSid} to {DevSeed.PhoneNumber}: {outcome.FinalStatus}, {outcome.DurationSeconds}s" +
-                    (outcome.RecordingSid is null ? "." : $", voicemail {outcome.RecordingSid}."));
+                var call = $"Call {outcome.Call.CallSid} to {DevSeed.PhoneNumber}: {outcome.FinalStatus}, {outcome.DurationSeconds}s";
+                if (outcome.RecordingSid is not { } recordingSid)
+                {
+                    return CommandResults.Success(call + ".");
+                }
+                var fetched = await media.WaitForDownloadsAsync(RecordingWait) == media.Announced;
+                return CommandResults.Success(fetched
+                    ? $"{call}, voicemail {recordingSid}: its audio was fetched by WebhookApi's job, into its recording storage."
+                    : $"{call}, voicemail {recordingSid}; its audio was not fetched within {RecordingWait.TotalSeconds:0} s (is WebhookApi's job runner on?).");
             }
             catch (Exception ex) when (ex is SimulatorException or HttpRequestException)
             {
@@ -52,7 +64,7 @@ internal static class DeveloperCommands
         }, new CommandOptions
         {
             IconName = "Call",
-            Description = "Plays Twilio: a signed call to the dev number that leaves a voicemail (as 'dotnet run --project Ovrsee.Simulator').",
+            Description = "Plays Twilio: a signed call to the dev number that leaves a voicemail, and serves its audio until WebhookApi has stored it (as 'dotnet run --project Ovrsee.Simulator').",
             UpdateState = context => context.ResourceSnapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
                 ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
         });

@@ -2,6 +2,7 @@ extern alias apphost;
 
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -39,16 +40,14 @@ public class AzuriteAndReconcileCommandTests(AzuriteAppHostFixture system) : ICl
         var connectionString = (await system.App.GetConnectionStringAsync("azurite"))!;
         Assert.Equal(connectionString, environment["ConnectionStrings__recordings"]);
 
-        // A caller leaves a voicemail (the simulator plays Twilio and serves the audio, as offline).
-        await using var media = RecordingServer.Start();
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        var simulator = new TwilioSimulator(http, new SimulatorOptions
-        {
-            TargetBaseUrl = new Uri(system.WebhookApi, "/"), AuthToken = TestServiceEnvironment.AuthToken, Recordings = media,
-        });
-        var outcome = await simulator.PlaceCallAsync(SimulatedCall.Random(DevSeed.PhoneNumber, leavesVoicemail: true, Random.Shared), CancellationToken.None);
-        var recordingSid = Assert.IsType<string>(outcome.RecordingSid);
-        Assert.Equal(1, await media.WaitForDownloadsAsync(TimeSpan.FromSeconds(120)));
+        // The dashboard's "Place a simulated call": a caller leaves a voicemail, the command serves its audio
+        // (as Twilio would) until WebhookApi's job has fetched it into the storage.
+        var commands = system.App.Services.GetRequiredService<ResourceCommandService>();
+        var placed = await commands.ExecuteCommandAsync("webhookapi", "place-simulated-call");
+        Assert.True(placed.Success, placed.Message);
+        Assert.Contains("its audio was fetched by WebhookApi", placed.Message);
+        var recordingSid = Regex.Match(placed.Message!, "RE[0-9a-fA-F]{32}").Value;
+        Assert.NotEmpty(recordingSid);
 
         var key = $"{DevSeed.WorkspaceId}/{recordingSid}.wav";
         Assert.True(await Eventually.TrueAsync(async () => await Seed.ScalarAsync<string>(system.AdminConnectionString,

@@ -25,6 +25,8 @@ internal static class ReconcileCommand
         {
             return webhookApi;
         }
+        // Without an Account SID there is no Twilio to compare with: offered, but off, saying why.
+        var twilioConfigured = settings.Environment.ContainsKey("Twilio__AccountSid");
         return webhookApi.WithCommand(Name, "Reconcile now", async context =>
         {
             // The run waits up to Reconciliation:LockWait (30 s) for another one, then lists Twilio's calls page by page.
@@ -58,8 +60,10 @@ internal static class ReconcileCommand
         }, new CommandOptions
         {
             IconName = "ArrowSync",
-            Description = "Compares the dev workspace's numbers' calls and voicemails with Twilio's REST API now and repairs ours (POST /api/aloha/reconcile).",
-            UpdateState = context => context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy
+            Description = twilioConfigured
+                ? "Compares the dev workspace's numbers' calls and voicemails with Twilio's REST API now and repairs ours (POST /api/aloha/reconcile)."
+                : "Needs Twilio's credentials (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or an API key): there is no Twilio to reconcile with.",
+            UpdateState = context => twilioConfigured && context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy
                 ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
         });
     }

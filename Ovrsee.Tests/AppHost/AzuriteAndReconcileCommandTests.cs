@@ -128,12 +128,12 @@ public class AzuriteAndReconcileCommandTests(AzuriteAppHostFixture system) : ICl
     }
 
     [Fact]
-    public void The_commands_are_offered_once_webhookapi_is_healthy()
+    public async Task Reconcile_now_is_enabled_once_webhookapi_is_healthy()
     {
-        Assert.True(system.App.ResourceNotifications.TryGetCurrentState("webhookapi", out var webhookApi));
-        Assert.Equal(HealthStatus.Healthy, webhookApi!.Snapshot.HealthStatus);
-        var reconcile = Assert.Single(webhookApi.Snapshot.Commands, c => c.Name == "reconcile-now");
-        Assert.Equal("Reconcile now", reconcile.DisplayName);
+        var webhookApi = await system.App.ResourceNotifications.WaitForResourceAsync("webhookapi",
+            e => e.Snapshot.HealthStatus == HealthStatus.Healthy && e.Snapshot.Commands.Any(c => c.Name == "reconcile-now" && c.State == ResourceCommandState.Enabled))
+            .WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal("Reconcile now", webhookApi.Snapshot.Commands.Single(c => c.Name == "reconcile-now").DisplayName);
     }
 
     private Task<long> DevNumberRepairsAsync() => Seed.ScalarAsync<long>(system.AdminConnectionString,

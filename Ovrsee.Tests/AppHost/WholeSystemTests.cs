@@ -82,6 +82,15 @@ public class WholeSystemTests(AppHostFixture system)
     }
 
     [Fact]
+    public void Reconcile_now_is_offered_but_off_without_a_Twilio_account()
+    {
+        Assert.True(system.App.ResourceNotifications.TryGetCurrentState("webhookapi", out var webhookApi));
+        var reconcile = Assert.Single(webhookApi!.Snapshot.Commands, c => c.Name == "reconcile-now");
+        Assert.Equal(ResourceCommandState.Disabled, reconcile.State);
+        Assert.Contains("TWILIO_ACCOUNT_SID", reconcile.DisplayDescription);
+    }
+
+    [Fact]
     public async Task The_mint_dev_token_command_gives_a_token_the_calls_api_accepts()
     {
         var commands = system.App.Services.GetRequiredService<ResourceCommandService>();

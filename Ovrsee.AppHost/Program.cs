@@ -13,7 +13,7 @@ if (AppHostCommandLine.Check(args) is { } exitCode)
 
 var builder = DistributedApplication.CreateBuilder(args);
 var settings = builder.ReadOvrseeSettings(args);
-if (RecordingStorageExtensions.Choose(settings, out var refusal) is not { } recordingStorage)
+if (RecordingStorageExtensions.Choose(builder, settings, out var refusal) is not { } recordingStorage)
 {
     Console.Error.WriteLine(refusal);
     return 2;

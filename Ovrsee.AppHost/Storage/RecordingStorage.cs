@@ -32,8 +32,15 @@ internal static class RecordingStorageExtensions
     /// the local folder; azurite or folder force the choice. Null when the choice cannot be honoured
     /// (azurite asked for, not installed): <paramref name="refusal"/> says why and how to fix it.
     /// </summary>
-    public static RecordingStorageChoice? Choose(AppHostSettings settings, out string? refusal) =>
-        Choose(settings, azuriteInstalled: LocalAzurite.FindExecutable() is not null, out refusal);
+    public static RecordingStorageChoice? Choose(IDistributedApplicationBuilder builder, AppHostSettings settings, out string? refusal)
+    {
+        refusal = null;
+        // A published app gets its storage from the deployment (a "recordings" connection string),
+        // never from this machine's emulator or folder.
+        return builder.ExecutionContext.IsPublishMode
+            ? RecordingStorageChoice.External
+            : Choose(settings, azuriteInstalled: LocalAzurite.FindExecutable() is not null, out refusal);
+    }
 
     internal static RecordingStorageChoice? Choose(AppHostSettings settings, bool azuriteInstalled, out string? refusal)
     {

@@ -3,12 +3,19 @@ using Microsoft.Extensions.Options;
 namespace Ovrsee.WebhookApi.AlohaStream;
 
 /// <summary>
-/// The fallback when the workspace's agent cannot take the call (no URL, URL refused by policy,
-/// connect failed or timed out, or it failed mid-call without saying the call was handled). It
-/// plays a short two-note chime, so the caller hears that something is happening rather than
-/// silence, waits until Twilio confirms the chime has played, and asks for voicemail; the
-/// Connect action's TwiML then speaks the voicemail greeting and records. It needs no network and
-/// no files, so it cannot itself be unavailable.
+/// The agent that needs no network and no files, so it cannot itself be unavailable. Two roles:
+/// <list type="bullet">
+/// <item>The <b>fallback</b> when the workspace's agent cannot take the call (no URL, URL refused by
+/// policy, connect failed or timed out, or it failed mid-call without saying the call was
+/// handled): a short two-note chime, so the caller hears that something is happening rather than
+/// silence, then voicemail as soon as Twilio confirms the chime has played.</item>
+/// <item>The workspace's <b>chosen</b> agent (<c>workspaces.agent_builtin</c>, the dev workspace's
+/// default): the same greeting, then it listens. A key press means the caller wants to leave a
+/// message: it stops talking (clear) and hands over to voicemail at once. Without one it hands
+/// over after <see cref="AlohaStreamOptions.BuiltInListenTimeout"/>, so nobody waits in silence.</item>
+/// </list>
+/// Either way the stream ends without <c>agent-handled</c>, so the Connect action's TwiML speaks
+/// the voicemail greeting and records.
 /// </summary>
 public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IVoiceAgent
 {
@@ -18,9 +25,12 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
     public string Name => AgentName;
 
     public Task<IVoiceAgentSession> ConnectAsync(AgentCall call, CancellationToken cancellationToken) =>
-        Task.FromResult<IVoiceAgentSession>(new Session(options.Value.BuiltInPlaybackTimeout));
+        Task.FromResult<IVoiceAgentSession>(new Session(
+            options.Value.BuiltInPlaybackTimeout,
+            call.BuiltInAgent ? options.Value.BuiltInListenTimeout : null));
 
-    private sealed class Session(TimeSpan playbackTimeout) : IVoiceAgentSession
+    /// <param name="listenTimeout">Null for the fallback: voicemail as soon as the greeting has played.</param>
+    private sealed class Session(TimeSpan playbackTimeout, TimeSpan? listenTimeout) : IVoiceAgentSession
     {
         public async Task<AgentResult> RunAsync(CallerStream caller, IAgentOutput output, CancellationToken cancellationToken)
         {
@@ -36,11 +46,16 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
                 }
                 await output.MarkAsync(GreetingMark, cancellationToken);
 
-                var played = WaitForMarkAsync(caller, stop.Token);
-                var finished = await Task.WhenAny(played, caller.Ended, Task.Delay(GreetingClip.Duration + playbackTimeout, stop.Token));
-                return finished == caller.Ended
-                    ? new AgentResult(AgentEnding.CallerGone, "stop")
-                    : new AgentResult(AgentEnding.Voicemail, finished == played ? "voicemail" : "voicemail-playback-unconfirmed");
+                var decided = DecideAsync(caller, output, stop.Token);
+                var deadline = GreetingClip.Duration + playbackTimeout + (listenTimeout ?? TimeSpan.Zero);
+                var finished = await Task.WhenAny(decided, caller.Ended, Task.Delay(deadline, stop.Token));
+                if (finished == caller.Ended)
+                {
+                    return new AgentResult(AgentEnding.CallerGone, "stop");
+                }
+                return finished == decided
+                    ? await decided
+                    : new AgentResult(AgentEnding.Voicemail, listenTimeout is null ? "voicemail-playback-unconfirmed" : "no-input");
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -53,17 +68,35 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
             }
         }
 
-        private static async Task WaitForMarkAsync(CallerStream caller, CancellationToken cancellationToken)
+        /// <summary>What the caller's signals decide; never completes when the stream ends without a decision.</summary>
+        private async Task<AgentResult> DecideAsync(CallerStream caller, IAgentOutput output, CancellationToken cancellationToken)
         {
-            await foreach (var signal in caller.ReadSignalsAsync(cancellationToken))
+            using var listening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            try
             {
-                if (signal is CallerSignal.MarkPlayed { Name: GreetingMark })
+                await foreach (var signal in caller.ReadSignalsAsync(listening.Token))
                 {
-                    return;
+                    switch (signal)
+                    {
+                        case CallerSignal.MarkPlayed { Name: GreetingMark } when listenTimeout is null:
+                            return new AgentResult(AgentEnding.Voicemail, "voicemail");
+                        case CallerSignal.MarkPlayed { Name: GreetingMark }:
+                            listening.CancelAfter(listenTimeout.Value);
+                            break;
+                        case CallerSignal.Dtmf when listenTimeout is not null:
+                            // Barge-in: whatever of the greeting has not played yet is dropped.
+                            await output.ClearAsync(cancellationToken);
+                            return new AgentResult(AgentEnding.Voicemail, "caller-asked-for-voicemail");
+                    }
                 }
             }
-            // The stream ended without the echo: wait for the other branches to decide.
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return new AgentResult(AgentEnding.Voicemail, "no-input");
+            }
+            // The stream ended without a decision: the other branches decide.
             await Task.Delay(Timeout.Infinite, cancellationToken);
+            return new AgentResult(AgentEnding.CallerGone, "stop");
         }
 
         private static async Task DrainAsync(CallerStream caller, CancellationToken cancellationToken)

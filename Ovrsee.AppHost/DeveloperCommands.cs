@@ -42,8 +42,8 @@ internal static class DeveloperCommands
             try
             {
                 var outcome = await simulator.PlaceCallAsync(SimulatedCall.Random(DevSeed.PhoneNumber, leavesVoicemail: true, Random.Shared), context.CancellationToken);
-                return CommandResults.Success($"Call {outcome.Call.CallSid} to {DevSeed.PhoneNumber}: {outcome.FinalStatus}, {outcome.DurationSeconds}s" +
-                    (outcome.RecordingSid is null ? "." : $", voicemail {outcome.RecordingSid}."));
+                return CommandResults.Success($"Call {outcome.Call.CallSid} to {DevSeed.PhoneNumber}: {string.Join(" → ", outcome.TwiMLVerbs)}; " +
+                    $"{outcome.FinalStatus}, {outcome.DurationSeconds}s" + (outcome.RecordingSid is null ? "." : $", voicemail {outcome.RecordingSid}."));
             }
             catch (Exception ex) when (ex is SimulatorException or HttpRequestException)
             {

@@ -7,6 +7,7 @@ using apphost::Ovrsee.AppHost;
 using Ovrsee.Simulator;
 using Ovrsee.Tests.Infrastructure;
 using Ovrsee.Tests.Voicemail;
+using Ovrsee.WebhookApi.AlohaStream;
 using static Ovrsee.Tests.Calls.CallsApiClient;
 
 namespace Ovrsee.Tests.Streaming;
@@ -41,6 +42,9 @@ public class DevWorkspaceStreamTests(OfflineQuickStartFixture api) : IClassFixtu
         Assert.DoesNotContain("refused", stream);
         Assert.DoesNotContain("agent 0,", stream);
         Assert.Contains("pressed 1, agent ended it", stream);
+        // The agent spoke (its prompt is longer than the fallback's chime).
+        var agentFrames = int.Parse(System.Text.RegularExpressions.Regex.Match(stream, @"agent (\d+),").Groups[1].Value);
+        Assert.True(agentFrames > GreetingClip.Frames.Count, stream);
         Assert.Contains("Record", outcome.TwiMLVerbs.Skip(2));
         Assert.NotNull(outcome.RecordingSid);
 

@@ -10,7 +10,7 @@ namespace Ovrsee.WebhookApi.AlohaStream;
 /// handled): a short two-note chime, so the caller hears that something is happening rather than
 /// silence, then voicemail as soon as Twilio confirms the chime has played.</item>
 /// <item>The workspace's <b>chosen</b> agent (<c>workspaces.agent_builtin</c>, the dev workspace's
-/// default): the same greeting, then it listens. A key press means the caller wants to leave a
+/// default): it says who it is and how to leave a message (<see cref="SpokenPrompt"/>), then it listens. A key press means the caller wants to leave a
 /// message: it stops talking (clear) and hands over to voicemail at once. Without one it hands
 /// over after <see cref="AlohaStreamOptions.BuiltInListenTimeout"/>, so nobody waits in silence.</item>
 /// </list>
@@ -21,16 +21,18 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
 {
     public const string AgentName = "builtin";
     public const string GreetingMark = "ovrsee-builtin-greeting";
+    public const string CallerAskedForVoicemail = "caller-asked-for-voicemail";
 
     public string Name => AgentName;
 
     public Task<IVoiceAgentSession> ConnectAsync(AgentCall call, CancellationToken cancellationToken) =>
-        Task.FromResult<IVoiceAgentSession>(new Session(
-            options.Value.BuiltInPlaybackTimeout,
-            call.BuiltInAgent ? options.Value.BuiltInListenTimeout : null));
+        Task.FromResult<IVoiceAgentSession>(call.BuiltInAgent
+            ? new Session(SpokenPrompt.Frames, options.Value.BuiltInPlaybackTimeout, options.Value.BuiltInListenTimeout)
+            : new Session(GreetingClip.Frames, options.Value.BuiltInPlaybackTimeout, listenTimeout: null));
 
+    /// <param name="greeting">μ-law frames played first; a key press interrupts them.</param>
     /// <param name="listenTimeout">Null for the fallback: voicemail as soon as the greeting has played.</param>
-    private sealed class Session(TimeSpan playbackTimeout, TimeSpan? listenTimeout) : IVoiceAgentSession
+    private sealed class Session(IReadOnlyList<byte[]> greeting, TimeSpan playbackTimeout, TimeSpan? listenTimeout) : IVoiceAgentSession
     {
         public async Task<AgentResult> RunAsync(CallerStream caller, IAgentOutput output, CancellationToken cancellationToken)
         {
@@ -40,22 +42,38 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
             var drain = DrainAsync(caller, stop.Token);
             try
             {
-                foreach (var frame in GreetingClip.Frames)
+                // Listening starts before the greeting is queued: a key pressed while it plays interrupts it.
+                var decided = DecideAsync(caller, stop.Token);
+                foreach (var frame in greeting)
                 {
+                    if (decided.IsCompleted)
+                    {
+                        break;
+                    }
                     await output.PlayAsync(frame, cancellationToken);
                 }
-                await output.MarkAsync(GreetingMark, cancellationToken);
+                if (!decided.IsCompleted)
+                {
+                    await output.MarkAsync(GreetingMark, cancellationToken);
+                }
 
-                var decided = DecideAsync(caller, output, stop.Token);
-                var deadline = GreetingClip.Duration + playbackTimeout + (listenTimeout ?? TimeSpan.Zero);
+                var deadline = TimeSpan.FromMilliseconds(greeting.Count * 20) + playbackTimeout + (listenTimeout ?? TimeSpan.Zero);
                 var finished = await Task.WhenAny(decided, caller.Ended, Task.Delay(deadline, stop.Token));
                 if (finished == caller.Ended)
                 {
                     return new AgentResult(AgentEnding.CallerGone, "stop");
                 }
-                return finished == decided
-                    ? await decided
-                    : new AgentResult(AgentEnding.Voicemail, listenTimeout is null ? "voicemail-playback-unconfirmed" : "no-input");
+                if (finished != decided)
+                {
+                    return new AgentResult(AgentEnding.Voicemail, listenTimeout is null ? "voicemail-playback-unconfirmed" : "no-input");
+                }
+                var result = await decided;
+                if (result.Reason == CallerAskedForVoicemail)
+                {
+                    // Barge-in: whatever of the greeting has not played yet is dropped.
+                    await output.ClearAsync(cancellationToken);
+                }
+                return result;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -69,7 +87,7 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
         }
 
         /// <summary>What the caller's signals decide; never completes when the stream ends without a decision.</summary>
-        private async Task<AgentResult> DecideAsync(CallerStream caller, IAgentOutput output, CancellationToken cancellationToken)
+        private async Task<AgentResult> DecideAsync(CallerStream caller, CancellationToken cancellationToken)
         {
             using var listening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
@@ -84,9 +102,7 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
                             listening.CancelAfter(listenTimeout.Value);
                             break;
                         case CallerSignal.Dtmf when listenTimeout is not null:
-                            // Barge-in: whatever of the greeting has not played yet is dropped.
-                            await output.ClearAsync(cancellationToken);
-                            return new AgentResult(AgentEnding.Voicemail, "caller-asked-for-voicemail");
+                            return new AgentResult(AgentEnding.Voicemail, CallerAskedForVoicemail);
                     }
                 }
             }

@@ -52,7 +52,7 @@ internal static class DeveloperCommands
         }, new CommandOptions
         {
             IconName = "Call",
-            Description = "Plays Twilio: a signed call to the dev number that leaves a voicemail (as 'dotnet run --project Ovrsee.Simulator').",
+            Description = "Plays Twilio: a signed call to the dev number, through the Media Stream to the workspace's agent, then a voicemail (as 'dotnet run --project Ovrsee.Simulator').",
             UpdateState = context => context.ResourceSnapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
                 ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
         });

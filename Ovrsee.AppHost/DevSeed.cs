@@ -5,6 +5,9 @@ namespace Ovrsee.AppHost;
 /// <summary>
 /// A workspace, owner and number to try things with on a local database. Fixed ids, so it is
 /// the same on every run and scripts can rely on it. Never applied to an external database.
+/// The workspace's agent is the built-in one, so a simulated call takes the product's main path
+/// (Connect → Media Stream → agent → voicemail when the caller asks) out of the box; an owner can
+/// change it through PUT /api/aloha/settings/agent and the seed leaves that choice alone.
 /// </summary>
 internal static class DevSeed
 {
@@ -20,7 +23,10 @@ internal static class DevSeed
         {
             BatchCommands =
             {
-                Statement("INSERT INTO workspaces (id, name) VALUES ($1, 'Dev workspace') ON CONFLICT (id) DO NOTHING", WorkspaceId),
+                Statement("INSERT INTO workspaces (id, name, agent_builtin) VALUES ($1, 'Dev workspace', true) ON CONFLICT (id) DO NOTHING", WorkspaceId),
+                // A dev database seeded before workspaces had a built-in agent gets it too, unless
+                // someone has chosen an agent through the API since (agent_updated_at is then set).
+                Statement("UPDATE workspaces SET agent_builtin = true WHERE id = $1 AND agent_updated_at IS NULL AND agent_stream_url IS NULL AND NOT agent_builtin", WorkspaceId),
                 Statement("INSERT INTO workspace_members (workspace_id, user_id, role) VALUES ($1, $2, 'owner') ON CONFLICT DO NOTHING", WorkspaceId, OwnerUserId),
                 Statement("""
                     INSERT INTO user_phone_numbers (workspace_id, user_id, phone_number, friendly_name, voicemail_enabled)

@@ -47,7 +47,7 @@ internal static class DeveloperCommands
             try
             {
                 var outcome = await simulator.PlaceCallAsync(SimulatedCall.Random(DevSeed.PhoneNumber, leavesVoicemail: true, Random.Shared), context.CancellationToken);
-                var call = $"Call {outcome.Call.CallSid} to {DevSeed.PhoneNumber}: {outcome.FinalStatus}, {outcome.DurationSeconds}s";
+                var call = $"Call {outcome.Call.CallSid} to {DevSeed.PhoneNumber}: {string.Join(" → ", outcome.TwiMLVerbs)}; {outcome.FinalStatus}, {outcome.DurationSeconds}s";
                 if (outcome.RecordingSid is not { } recordingSid)
                 {
                     return CommandResults.Success(call + ".");
@@ -64,7 +64,7 @@ internal static class DeveloperCommands
         }, new CommandOptions
         {
             IconName = "Call",
-            Description = "Plays Twilio: a signed call to the dev number that leaves a voicemail, and serves its audio until WebhookApi has stored it (as 'dotnet run --project Ovrsee.Simulator').",
+            Description = "Plays Twilio: a signed call to the dev number, through the Media Stream to the workspace's agent, then a voicemail whose audio it serves until WebhookApi has stored it (as 'dotnet run --project Ovrsee.Simulator').",
             UpdateState = context => context.ResourceSnapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
                 ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
         });

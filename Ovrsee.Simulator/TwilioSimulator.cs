@@ -168,6 +168,8 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
         }
         await using (client)
         {
+            string? pressed = null;
+            var hungUp = false;
             try
             {
                 await client.SendConnectedAsync();
@@ -180,11 +182,17 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
                     await client.SendMediaAsync(silence);
                     if (i == frames / 2)
                     {
+                        // "Press 1 to leave a message."
                         await client.SendDtmfAsync("1");
+                        pressed = "1";
                     }
                     await pace.WaitForNextTickAsync(cancellationToken);
                 }
-                await client.SendStopAsync(call.CallSid);
+                if (!client.Closed.IsCompleted)
+                {
+                    await client.SendStopAsync(call.CallSid);
+                    hungUp = true;
+                }
             }
             catch (System.Net.WebSockets.WebSocketException)
             {
@@ -197,7 +205,10 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
             catch (TimeoutException) { }
             int agentFrames;
             lock (client.Received) agentFrames = client.Received.Count(m => m.GetProperty("event").GetString() == "media");
-            return $"Stream(sent {client.MediaFramesSent}, agent {agentFrames})";
+            // The path as the caller lived it: what they heard, what they pressed, who ended the stream.
+            return $"Stream(sent {client.MediaFramesSent}, agent {agentFrames}" +
+                   (pressed is null ? "" : $", pressed {pressed}") +
+                   (hungUp ? ", caller hung up)" : ", agent ended it)");
         }
     }
 

@@ -24,6 +24,7 @@ app.MapDefaultOpenApi();
 app.MapTwilioWebhooksApi();
 app.MapCallsApi();
 app.MapRecordingSettingsApi();
+app.MapAgentSettingsApi();
 app.MapAlohaStreamApi();
 app.MapReconciliationApi();
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Ovrsee.Tests.Calls;
 using Ovrsee.Tests.Infrastructure;
+using Ovrsee.Tests.Voicemail;
 
 namespace Ovrsee.Tests.AppHost;
 
@@ -100,5 +101,20 @@ public class WholeSystemTests(AppHostFixture system)
         using var api = system.App.CreateHttpClient("webhookapi", "http");
         var response = await CallsApiClient.GetAsync(api, "/api/aloha/calls", result.Data!.Value);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_place_a_simulated_call_command_reaches_the_aloha_stream_out_of_the_box()
+    {
+        var commands = system.App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync("webhookapi", "place-simulated-call");
+        Assert.True(result.Success, result.Message);
+
+        // "Call CA… to +15005550006: Connect → Stream(sent …, agent …, pressed 1, agent ended it) → Say → Record → …"
+        Assert.Contains(": Connect → Stream(", result.Message);
+        Assert.Contains("pressed 1, agent ended it) → Say → Record", result.Message);
+        var callSid = System.Text.RegularExpressions.Regex.Match(result.Message!, @"Call (CA[0-9a-f]{32})").Groups[1].Value;
+        Assert.True(await Eventually.TrueAsync(async () => await Seed.ScalarAsync<string>(system.AdminConnectionString,
+            "SELECT payload->>'agent' FROM call_events WHERE call_sid = $1 AND kind = 'agent-connected'", callSid) == "builtin", TimeSpan.FromSeconds(60)));
     }
 }

@@ -24,6 +24,8 @@ public class AlohaStreamFixture : WebhookApiFixture
         ["Webhooks__DatabaseTimeout"] = "00:00:09",
         ["Webhooks__SpoolTimeout"] = "00:00:01",
         ["AlohaStream__ExposeDiagnostics"] = "true",
+        // A workspace that chose the built-in agent: its no-key hand-over comes soon (only those use it).
+        ["AlohaStream__BuiltInListenTimeout"] = "00:00:02",
         // A hundred calls and their upgrades from one address in a second.
         ["RateLimiting__Webhooks__PermitsPerSecond"] = "10000",
         ["RateLimiting__Webhooks__Burst"] = "10000",

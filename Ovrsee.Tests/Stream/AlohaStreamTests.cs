@@ -323,6 +323,56 @@ public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStrea
         Assert.NotNull((await api.ConnectActionAsync(call)).Root!.Element("Record"));
     }
 
+    [Fact]
+    public async Task A_chosen_built_in_agent_speaks_and_a_key_press_interrupts_it_and_hands_over_to_voicemail()
+    {
+        var (workspace, number) = await api.NumberAsync(null);
+        await Seed.ExecuteAsync(api.Admin, "UPDATE workspaces SET agent_builtin = true WHERE id = $1", workspace);
+        var call = await api.RingAsync(number);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
+
+        await twilio.SendConnectedAsync();
+        await twilio.SendStartAsync(call.CallSid, call.Parameters);
+        var sender = SendFramesUntilClosedAsync(twilio);
+        var first = await twilio.WaitForAsync(TwilioMediaStreamClient.Event("media"), TimeSpan.FromSeconds(60));
+        await twilio.SendDtmfAsync("1");
+
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await twilio.WaitForCloseAsync(TimeSpan.FromSeconds(60)));
+        await sender;
+        // It spoke its prompt (not the fallback's chime), and dropped what had not played when the key came.
+        Assert.Equal(SpokenPrompt.Frames[0], first.GetProperty("media").GetProperty("payload").GetBytesFromBase64());
+        Assert.Contains(twilio.Received, m => m.GetProperty("event").GetString() == "clear");
+
+        var timeline = await api.TimelineAfterStreamAsync(call.CallSid);
+        Assert.DoesNotContain("agent-unavailable", timeline.Select(e => e.Kind));
+        Assert.Equal("builtin", timeline.Single(e => e.Kind == "agent-connected").Payload.GetProperty("agent").GetString());
+        Assert.Equal("1", timeline.Single(e => e.Kind == "dtmf").Payload.GetProperty("digit").GetString());
+        var stopped = timeline.Single(e => e.Kind == "stream-stopped").Payload;
+        Assert.Equal("agent", stopped.GetProperty("endedBy").GetString());
+        Assert.Equal(BuiltInVoiceAgent.CallerAskedForVoicemail, stopped.GetProperty("reason").GetString());
+        Assert.NotNull((await api.ConnectActionAsync(call)).Root!.Element("Record"));
+    }
+
+    [Fact]
+    public async Task A_chosen_built_in_agent_hands_over_to_voicemail_when_the_caller_presses_nothing()
+    {
+        var (workspace, number) = await api.NumberAsync(null);
+        await Seed.ExecuteAsync(api.Admin, "UPDATE workspaces SET agent_builtin = true WHERE id = $1", workspace);
+        var call = await api.RingAsync(number);
+        await using var twilio = await TestMediaStream.ConnectAsync(call.StreamUrl);
+
+        await twilio.SendConnectedAsync();
+        await twilio.SendStartAsync(call.CallSid, call.Parameters);
+        var sender = SendFramesUntilClosedAsync(twilio);
+
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await twilio.WaitForCloseAsync(TimeSpan.FromSeconds(60)));
+        await sender;
+        Assert.Equal(SpokenPrompt.Frames.Count, twilio.Received.Count(m => m.GetProperty("event").GetString() == "media"));
+        var stopped = (await api.TimelineAfterStreamAsync(call.CallSid)).Single(e => e.Kind == "stream-stopped").Payload;
+        Assert.Equal("no-input", stopped.GetProperty("reason").GetString());
+        Assert.NotNull((await api.ConnectActionAsync(call)).Root!.Element("Record"));
+    }
+
     /// <summary>Real-time caller audio until the server closes the stream, as a live call would have.</summary>
     private static async Task SendFramesUntilClosedAsync(TwilioMediaStreamClient twilio)
     {

@@ -24,7 +24,7 @@ public class SimulatedStreamCallTests(AlohaStreamFixture api) : IClassFixture<Al
 
         var stream = Assert.Single(outcome.TwiMLVerbs, v => v.StartsWith("Stream(", StringComparison.Ordinal));
         Assert.DoesNotContain("refused", stream);
-        Assert.DoesNotContain("agent 0)", stream);
+        Assert.DoesNotContain("agent 0,", stream);
         Assert.Contains("Record", outcome.TwiMLVerbs);
         Assert.NotNull(outcome.RecordingSid);
         Assert.Equal("completed", await Seed.ScalarAsync<string>(api.Admin, "SELECT recording_status FROM voicemail_messages WHERE call_sid = $1", call.CallSid));

@@ -67,6 +67,12 @@ public sealed class AlohaStreamOptions
     /// <summary>How long the built-in agent waits for Twilio to confirm its clip has played.</summary>
     public TimeSpan BuiltInPlaybackTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// When a workspace chose the built-in agent: how long it listens after its greeting for the
+    /// caller to press a key (to leave a message) before it takes them to voicemail anyway.
+    /// </summary>
+    public TimeSpan BuiltInListenTimeout { get; set; } = TimeSpan.FromSeconds(8);
+
     /// <summary>How long closing either socket may take before it is aborted.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -88,6 +94,7 @@ public sealed class AlohaStreamOptionsValidator : IValidateOptions<AlohaStreamOp
         if (options.StartTimeout <= TimeSpan.Zero) failures.Add("AlohaStream:StartTimeout must be positive.");
         if (options.AgentConnectTimeout <= TimeSpan.Zero) failures.Add("AlohaStream:AgentConnectTimeout must be positive.");
         if (options.BuiltInPlaybackTimeout <= TimeSpan.Zero) failures.Add("AlohaStream:BuiltInPlaybackTimeout must be positive.");
+        if (options.BuiltInListenTimeout <= TimeSpan.Zero) failures.Add("AlohaStream:BuiltInListenTimeout must be positive.");
         if (options.CloseTimeout <= TimeSpan.Zero) failures.Add("AlohaStream:CloseTimeout must be positive.");
         if (options.CallerAudioBufferFrames < 1) failures.Add("AlohaStream:CallerAudioBufferFrames must be at least 1.");
         if (options.OutboundQueueItems < 1) failures.Add("AlohaStream:OutboundQueueItems must be at least 1.");

@@ -3,24 +3,36 @@ using Microsoft.Extensions.Options;
 namespace Ovrsee.WebhookApi.AlohaStream;
 
 /// <summary>
-/// The fallback when the workspace's agent cannot take the call (no URL, URL refused by policy,
-/// connect failed or timed out, or it failed mid-call without saying the call was handled). It
-/// plays a short two-note chime, so the caller hears that something is happening rather than
-/// silence, waits until Twilio confirms the chime has played, and asks for voicemail; the
-/// Connect action's TwiML then speaks the voicemail greeting and records. It needs no network and
-/// no files, so it cannot itself be unavailable.
+/// The agent that needs no network and no files, so it cannot itself be unavailable. Two roles:
+/// <list type="bullet">
+/// <item>The <b>fallback</b> when the workspace's agent cannot take the call (no URL, URL refused by
+/// policy, connect failed or timed out, or it failed mid-call without saying the call was
+/// handled): a short two-note chime, so the caller hears that something is happening rather than
+/// silence, then voicemail as soon as Twilio confirms the chime has played.</item>
+/// <item>The workspace's <b>chosen</b> agent (<c>workspaces.agent_builtin</c>, the dev workspace's
+/// default): it says who it is and how to leave a message (<see cref="SpokenPrompt"/>), then it listens. A key press means the caller wants to leave a
+/// message: it stops talking (clear) and hands over to voicemail at once. Without one it hands
+/// over after <see cref="AlohaStreamOptions.BuiltInListenTimeout"/>, so nobody waits in silence.</item>
+/// </list>
+/// Either way the stream ends without <c>agent-handled</c>, so the Connect action's TwiML speaks
+/// the voicemail greeting and records.
 /// </summary>
 public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IVoiceAgent
 {
     public const string AgentName = "builtin";
     public const string GreetingMark = "ovrsee-builtin-greeting";
+    public const string CallerAskedForVoicemail = "caller-asked-for-voicemail";
 
     public string Name => AgentName;
 
     public Task<IVoiceAgentSession> ConnectAsync(AgentCall call, CancellationToken cancellationToken) =>
-        Task.FromResult<IVoiceAgentSession>(new Session(options.Value.BuiltInPlaybackTimeout));
+        Task.FromResult<IVoiceAgentSession>(call.BuiltInAgent
+            ? new Session(SpokenPrompt.Frames, options.Value.BuiltInPlaybackTimeout, options.Value.BuiltInListenTimeout)
+            : new Session(GreetingClip.Frames, options.Value.BuiltInPlaybackTimeout, listenTimeout: null));
 
-    private sealed class Session(TimeSpan playbackTimeout) : IVoiceAgentSession
+    /// <param name="greeting">μ-law frames played first; a key press interrupts them.</param>
+    /// <param name="listenTimeout">Null for the fallback: voicemail as soon as the greeting has played.</param>
+    private sealed class Session(IReadOnlyList<byte[]> greeting, TimeSpan playbackTimeout, TimeSpan? listenTimeout) : IVoiceAgentSession
     {
         public async Task<AgentResult> RunAsync(CallerStream caller, IAgentOutput output, CancellationToken cancellationToken)
         {
@@ -30,17 +42,38 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
             var drain = DrainAsync(caller, stop.Token);
             try
             {
-                foreach (var frame in GreetingClip.Frames)
+                // Listening starts before the greeting is queued: a key pressed while it plays interrupts it.
+                var decided = DecideAsync(caller, stop.Token);
+                foreach (var frame in greeting)
                 {
+                    if (decided.IsCompleted)
+                    {
+                        break;
+                    }
                     await output.PlayAsync(frame, cancellationToken);
                 }
-                await output.MarkAsync(GreetingMark, cancellationToken);
+                if (!decided.IsCompleted)
+                {
+                    await output.MarkAsync(GreetingMark, cancellationToken);
+                }
 
-                var played = WaitForMarkAsync(caller, stop.Token);
-                var finished = await Task.WhenAny(played, caller.Ended, Task.Delay(GreetingClip.Duration + playbackTimeout, stop.Token));
-                return finished == caller.Ended
-                    ? new AgentResult(AgentEnding.CallerGone, "stop")
-                    : new AgentResult(AgentEnding.Voicemail, finished == played ? "voicemail" : "voicemail-playback-unconfirmed");
+                var deadline = TimeSpan.FromMilliseconds(greeting.Count * 20) + playbackTimeout + (listenTimeout ?? TimeSpan.Zero);
+                var finished = await Task.WhenAny(decided, caller.Ended, Task.Delay(deadline, stop.Token));
+                if (finished == caller.Ended)
+                {
+                    return new AgentResult(AgentEnding.CallerGone, "stop");
+                }
+                if (finished != decided)
+                {
+                    return new AgentResult(AgentEnding.Voicemail, listenTimeout is null ? "voicemail-playback-unconfirmed" : "no-input");
+                }
+                var result = await decided;
+                if (result.Reason == CallerAskedForVoicemail)
+                {
+                    // Barge-in: whatever of the greeting has not played yet is dropped.
+                    await output.ClearAsync(cancellationToken);
+                }
+                return result;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -53,17 +86,33 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
             }
         }
 
-        private static async Task WaitForMarkAsync(CallerStream caller, CancellationToken cancellationToken)
+        /// <summary>What the caller's signals decide; never completes when the stream ends without a decision.</summary>
+        private async Task<AgentResult> DecideAsync(CallerStream caller, CancellationToken cancellationToken)
         {
-            await foreach (var signal in caller.ReadSignalsAsync(cancellationToken))
+            using var listening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            try
             {
-                if (signal is CallerSignal.MarkPlayed { Name: GreetingMark })
+                await foreach (var signal in caller.ReadSignalsAsync(listening.Token))
                 {
-                    return;
+                    switch (signal)
+                    {
+                        case CallerSignal.MarkPlayed { Name: GreetingMark } when listenTimeout is null:
+                            return new AgentResult(AgentEnding.Voicemail, "voicemail");
+                        case CallerSignal.MarkPlayed { Name: GreetingMark }:
+                            listening.CancelAfter(listenTimeout.Value);
+                            break;
+                        case CallerSignal.Dtmf when listenTimeout is not null:
+                            return new AgentResult(AgentEnding.Voicemail, CallerAskedForVoicemail);
+                    }
                 }
             }
-            // The stream ended without the echo: wait for the other branches to decide.
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return new AgentResult(AgentEnding.Voicemail, "no-input");
+            }
+            // The stream ended without a decision: the other branches decide.
             await Task.Delay(Timeout.Infinite, cancellationToken);
+            return new AgentResult(AgentEnding.CallerGone, "stop");
         }
 
         private static async Task DrainAsync(CallerStream caller, CancellationToken cancellationToken)

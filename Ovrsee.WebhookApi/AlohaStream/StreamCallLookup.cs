@@ -18,7 +18,7 @@ namespace Ovrsee.WebhookApi.AlohaStream;
 public sealed class StreamCallLookup(NpgsqlDataSource dataSource)
 {
     private const string Sql = """
-        SELECT c.from_number, c.to_number, w.agent_stream_url
+        SELECT c.from_number, c.to_number, w.agent_stream_url, w.agent_builtin
         FROM call_logs c JOIN workspaces w ON w.id = c.workspace_id
         WHERE c.call_sid = $1 AND c.id = $2 AND c.workspace_id = $3
           AND ($4::text IS NULL OR c.account_sid IS NULL OR c.account_sid = $4)
@@ -48,6 +48,7 @@ public sealed class StreamCallLookup(NpgsqlDataSource dataSource)
             workspaceId,
             reader.IsDBNull(0) ? null : reader.GetString(0),
             reader.IsDBNull(1) ? null : reader.GetString(1),
-            reader.IsDBNull(2) ? null : reader.GetString(2));
+            reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.GetBoolean(3));
     }
 }

@@ -331,6 +331,10 @@ public sealed partial class StreamSession
     private async Task<IVoiceAgentSession> ConnectAgentAsync(CancellationToken cancellationToken)
     {
         var external = _services.External;
+        if (_call.BuiltInAgent)
+        {
+            return await UseBuiltInAsync(fallbackFrom: null, cancellationToken);
+        }
         if (string.IsNullOrEmpty(_call.AgentStreamUrl))
         {
             Record("agent-unavailable", _call.StreamSid, new() { ["agent"] = external.Name, ["reason"] = "no-agent-url" });

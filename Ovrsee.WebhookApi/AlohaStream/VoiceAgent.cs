@@ -1,6 +1,7 @@
 namespace Ovrsee.WebhookApi.AlohaStream;
 
 /// <summary>The call a voice agent is asked to take, as verified against the database.</summary>
+/// <param name="BuiltInAgent">The workspace chose the built-in agent (rather than getting it as a fallback).</param>
 public sealed record AgentCall(
     string CallSid,
     string StreamSid,
@@ -9,7 +10,8 @@ public sealed record AgentCall(
     Guid WorkspaceId,
     string? From,
     string? To,
-    string? AgentStreamUrl);
+    string? AgentStreamUrl,
+    bool BuiltInAgent = false);
 
 /// <summary>
 /// Something that can talk to a caller: the workspace's external Aloha agent, or the built-in

@@ -44,7 +44,7 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
         {
             return Say(voicemail.CurrentValue.NotInService).Hangup();
         }
-        if (call.AgentStreamUrl is null)
+        if (!call.HasAgent)
         {
             return call.VoicemailEnabled ? Voicemail(context) : Unavailable();
         }

@@ -5,7 +5,12 @@ using NpgsqlTypes;
 namespace Ovrsee.WebhookApi.Infrastructure;
 
 /// <summary>What the incoming-call webhook needs to know to answer.</summary>
-public sealed record IncomingCallRecord(Guid CallLogId, Guid? WorkspaceId, bool InService, bool VoicemailEnabled, string? AgentStreamUrl);
+/// <param name="AgentStreamUrl">The workspace's external agent, if it has one.</param>
+/// <param name="BuiltInAgent">The workspace chose the built-in agent: the call still goes through the media stream.</param>
+public sealed record IncomingCallRecord(Guid CallLogId, Guid? WorkspaceId, bool InService, bool VoicemailEnabled, string? AgentStreamUrl, bool BuiltInAgent = false)
+{
+    public bool HasAgent => AgentStreamUrl is not null || BuiltInAgent;
+}
 
 /// <summary>
 /// Writes Twilio callbacks: one statement, one round trip, committed before we answer. Every
@@ -65,7 +70,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
     // The dialled number decides the workspace: To for calls into us, From for calls we place.
     private const string RecordCallSql = """
         WITH number AS (
-            SELECT n.id, n.workspace_id, n.voicemail_enabled, w.agent_stream_url
+            SELECT n.id, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin
             FROM user_phone_numbers n JOIN workspaces w ON w.id = n.workspace_id
             WHERE n.phone_number = $1 AND n.is_active
         ),
@@ -112,7 +117,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
             FROM call, incoming i
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         )
-        SELECT call.id, call.workspace_id, n.id IS NOT NULL, coalesce(n.voicemail_enabled, true), n.agent_stream_url
+        SELECT call.id, call.workspace_id, n.id IS NOT NULL, coalesce(n.voicemail_enabled, true), n.agent_stream_url, coalesce(n.agent_builtin, false)
         FROM call LEFT JOIN number n ON true
         """;
 
@@ -214,7 +219,8 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
             reader.IsDBNull(1) ? null : reader.GetGuid(1),
             reader.GetBoolean(2),
             reader.GetBoolean(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4));
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.GetBoolean(5));
     }
 
     private static NpgsqlBatchCommand Command(string sql, NpgsqlParameter[] parameters)

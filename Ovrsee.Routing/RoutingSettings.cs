@@ -54,7 +54,6 @@ public sealed record Greeting(string? Text = null, string? Voice = null, string?
 /// <param name="TimeZone">IANA id the hours and closures are in.</param>
 /// <param name="BusinessHours">Per day (monday … sunday); null means open around the clock. A day absent or empty is closed.</param>
 /// <param name="Closures">Local dates (yyyy-MM-dd) closed all day, e.g. holidays.</param>
-/// <param name="TransferOnDtmfZero">Whether a caller pressing 0 during the agent is transferred to the forward targets.</param>
 public sealed record RoutingSettings(
     string TimeZone = "UTC",
     IReadOnlyDictionary<string, IReadOnlyList<OpeningRange>>? BusinessHours = null,
@@ -63,8 +62,7 @@ public sealed record RoutingSettings(
     RouteTarget AfterHours = RouteTarget.Voicemail,
     ForwardSettings? Forward = null,
     Greeting? VoicemailGreeting = null,
-    Greeting? AfterHoursGreeting = null,
-    bool TransferOnDtmfZero = false)
+    Greeting? AfterHoursGreeting = null)
 {
     public static RoutingSettings Default { get; } = new();
 

@@ -14,8 +14,7 @@ public class RoutingSettingsApiTests(ProvisioningFixture api) : IClassFixture<Pr
           "duringHours":"agent","afterHours":"forward",
           "forward":{"targets":["+14155550100","+14155550101"],"strategy":"simultaneous","ringTimeoutSeconds":25,"callerId":"number"},
           "voicemailGreeting":{"text":"Leave us a message.","voice":"Polly.Joanna","language":"en-US"},
-          "afterHoursGreeting":{"audioUrl":"https://cdn.example.com/closed.mp3"},
-          "transferOnDtmfZero":true}}
+          "afterHoursGreeting":{"audioUrl":"https://cdn.example.com/closed.mp3"}}}
         """;
 
     private async Task<(TestWorkspace Workspace, Guid Id, string Number)> NumberAsync()
@@ -43,7 +42,6 @@ public class RoutingSettingsApiTests(ProvisioningFixture api) : IClassFixture<Pr
         Assert.Equal("agent", (string?)routing["duringHours"]);
         Assert.Equal("voicemail", (string?)routing["afterHours"]);
         Assert.Null(routing["businessHours"]);
-        Assert.False((bool)routing["transferOnDtmfZero"]!);
     }
 
     [Fact]
@@ -65,7 +63,7 @@ public class RoutingSettingsApiTests(ProvisioningFixture api) : IClassFixture<Pr
         Assert.Equal("https://cdn.example.com/closed.mp3", (string?)routing["afterHoursGreeting"]!["audioUrl"]);
         var stored = JsonNode.Parse((await StoredAsync(id))!)!;
         Assert.Equal("+14155550101", (string?)stored["forward"]!["targets"]![1]);
-        Assert.True((bool)stored["transferOnDtmfZero"]!);
+        Assert.Equal("2026-12-25", (string?)stored["closures"]![1]);
 
         // Other fields leave the routing alone; routing: null restores the defaults.
         await ProvisioningFixture.JsonAsync(await PatchAsync(workspace, id, """{"friendlyName":"Front desk"}"""), 200);

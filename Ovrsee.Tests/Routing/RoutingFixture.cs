@@ -21,9 +21,9 @@ public sealed class RoutingFixture : WebhookApiFixture
     };
 
     /// <summary>A number with <paramref name="routingJson"/> (null: none) in a workspace with an agent.</summary>
-    public async Task<string> NumberAsync(string? routingJson, bool voicemail = true)
+    public async Task<string> NumberAsync(string? routingJson, bool voicemail = true, Guid? inWorkspace = null)
     {
-        var workspace = await Seed.WorkspaceAsync(Admin, agentStreamUrl: "wss://agent.example/aloha");
+        var workspace = inWorkspace ?? await Seed.WorkspaceAsync(Admin, agentStreamUrl: "wss://agent.example/aloha");
         var number = "+1415" + Random.Shared.Next(1000000, 9999999);
         var id = await Seed.PhoneNumberAsync(Admin, workspace, number, voicemail);
         if (routingJson is not null)

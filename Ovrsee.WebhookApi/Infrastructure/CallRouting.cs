@@ -54,7 +54,7 @@ public sealed class CallRouting(TimeProvider time, StreamTimeline timeline)
         return route;
     }
 
-    /// <summary>The route for an answer decided later (after a Dial, or a transfer): the number's settings now.</summary>
+    /// <summary>The route for an answer decided later (after a Dial): the number's settings now.</summary>
     public CallRoute Later(string? routingJson, CallAnswer answer, string? from, string? to, bool voicemailEnabled)
     {
         var settings = RoutingSettings.FromJson(routingJson);

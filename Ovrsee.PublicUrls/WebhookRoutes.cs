@@ -8,6 +8,7 @@ public static class WebhookRoutes
     public const string CallStatus = Webhooks + "/call-status";
     public const string ConnectAction = Webhooks + "/connect-action";
     public const string VoicemailComplete = Webhooks + "/voicemail-complete";
+    public const string DialAction = Webhooks + "/dial-action";
     public const string VoicemailRecorded = Webhooks + "/voicemail-recorded";
     public const string VoicemailTranscribed = Webhooks + "/voicemail-transcribed";
 

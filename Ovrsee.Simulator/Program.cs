@@ -3,6 +3,7 @@ using Ovrsee.Simulator;
 // dotnet run --project Ovrsee.Simulator -- [--to +15005550006] [--calls 1] [--concurrency 1] [--voicemail 1.0]
 //     [--chaos duplicate,reorder,retry,delay,drop|all] [--url http://127.0.0.1:5180] [--public-url https://…]
 //     [--token <auth token>] [--step-ms 300] [--seed N] [--recording-wait-seconds 60]
+//     [--dial no-answer,completed]   (what each person a forwarding Dial rings does, in turn)
 var settings = SimulatorCommandLine.Parse(args);
 if (settings is null)
 {
@@ -15,7 +16,7 @@ await using var recordings = settings.Options.TargetBaseUrl.IsLoopback ? Recordi
 var simulator = new TwilioSimulator(http, settings.Options with { Recordings = recordings });
 var random = settings.Options.Seed is { } seed ? new Random(seed) : new Random();
 var calls = Enumerable.Range(0, settings.Calls)
-    .Select(_ => SimulatedCall.Random(settings.To, random.NextDouble() < settings.VoicemailShare, random))
+    .Select(_ => SimulatedCall.Random(settings.To, random.NextDouble() < settings.VoicemailShare, random) with { DialOutcomes = settings.DialOutcomes })
     .ToList();
 
 Console.WriteLine($"Placing {calls.Count} call(s) to {settings.To} via {settings.Options.TargetBaseUrl} (chaos: {settings.ChaosText})");

@@ -1,8 +1,18 @@
 namespace Ovrsee.Simulator;
 
 /// <summary>One call to place, and what the caller will do.</summary>
-public sealed record SimulatedCall(string CallSid, string From, string To, bool LeavesVoicemail, int TalkSeconds)
+/// <param name="DialOutcomes">
+/// What each person a Dial rings does, in turn (Twilio's DialCallStatus: completed, no-answer, busy,
+/// failed); the last repeats. Default: nobody answers, so forwarded calls reach voicemail.
+/// </param>
+public sealed record SimulatedCall(string CallSid, string From, string To, bool LeavesVoicemail, int TalkSeconds, IReadOnlyList<string>? DialOutcomes = null)
 {
+    public static readonly string[] DialStatuses = ["completed", "no-answer", "busy", "failed"];
+
+    /// <summary>The outcome of the <paramref name="attempt"/>-th Dial of this call.</summary>
+    public string DialOutcome(int attempt) =>
+        DialOutcomes is { Count: > 0 } outcomes ? outcomes[Math.Min(attempt, outcomes.Count - 1)] : "no-answer";
+
     public static SimulatedCall Random(string to, bool leavesVoicemail, Random random) => new(
         "CA" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
         "+1415555" + random.Next(1000, 9999),

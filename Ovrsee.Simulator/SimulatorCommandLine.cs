@@ -3,7 +3,8 @@ using System.Text.Json;
 
 namespace Ovrsee.Simulator;
 
-internal sealed record SimulatorCommandLine(SimulatorOptions Options, string To, int Calls, int Concurrency, double VoicemailShare, string ChaosText, TimeSpan RecordingWait)
+internal sealed record SimulatorCommandLine(
+    SimulatorOptions Options, string To, int Calls, int Concurrency, double VoicemailShare, string ChaosText, TimeSpan RecordingWait, IReadOnlyList<string>? DialOutcomes)
 {
     public static SimulatorCommandLine? Parse(string[] args)
     {
@@ -12,7 +13,7 @@ internal sealed record SimulatorCommandLine(SimulatorOptions Options, string To,
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
             {
-                Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Options: --to --calls --concurrency --voicemail --chaos --url --public-url --token --step-ms --seed --recording-wait-seconds");
+                Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Options: --to --calls --concurrency --voicemail --chaos --url --public-url --token --step-ms --seed --recording-wait-seconds --dial");
                 return null;
             }
             values[args[i][2..]] = args[++i];
@@ -40,6 +41,17 @@ internal sealed record SimulatorCommandLine(SimulatorOptions Options, string To,
             return null;
         }
 
+        string[]? dialOutcomes = null;
+        if (values.TryGetValue("dial", out var dial))
+        {
+            dialOutcomes = dial.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (dialOutcomes.Length == 0 || dialOutcomes.Any(o => !SimulatedCall.DialStatuses.Contains(o)))
+            {
+                Console.Error.WriteLine($"--dial takes what each forwarded-to person does, in turn: {string.Join(", ", SimulatedCall.DialStatuses)} (e.g. no-answer,completed).");
+                return null;
+            }
+        }
+
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         var calls = Int("calls", 1);
         return new SimulatorCommandLine(
@@ -57,7 +69,8 @@ internal sealed record SimulatorCommandLine(SimulatorOptions Options, string To,
             Int("concurrency", Math.Min(calls, 20)),
             values.TryGetValue("voicemail", out var share) ? double.Parse(share, CultureInfo.InvariantCulture) : 1.0,
             values.GetValueOrDefault("chaos") ?? "none",
-            TimeSpan.FromSeconds(Int("recording-wait-seconds", 60)));
+            TimeSpan.FromSeconds(Int("recording-wait-seconds", 60)),
+            dialOutcomes);
     }
 
     private sealed record State(string? WebhookApi, string? PublicBaseUrl);

@@ -33,7 +33,7 @@ public sealed record SimulatorOptions
 /// <summary>
 /// Plays Twilio's part in a call: signs every request as Twilio does, asks for TwiML, follows
 /// it (Record → recording and transcription callbacks; Connect/Stream → the stream ends, then
-/// the Connect action), and sends the status callbacks — with the chaos asked for.
+/// the Connect action; Dial → the person answers or not, then the Dial action), and sends the status callbacks — with the chaos asked for.
 /// </summary>
 public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
 {
@@ -61,13 +61,15 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
         var answered = false;
 
         // Follow the TwiML the way Twilio executes it, until something ends the call.
-        for (var hops = 0; twiml is not null && hops < 5; hops++)
+        var dials = 0;
+        // Enough hops for a sequential forward through every target, then voicemail.
+        for (var hops = 0; twiml is not null && hops < 16; hops++)
         {
             XDocument? next = null;
             foreach (var verb in twiml.Root?.Elements() ?? [])
             {
                 verbs.Add(verb.Name.LocalName);
-                if (!answered && verb.Name.LocalName is "Say" or "Record" or "Connect" or "Pause")
+                if (!answered && verb.Name.LocalName is "Say" or "Play" or "Record" or "Connect" or "Pause" or "Dial")
                 {
                     answered = true;
                     await callbacks.AddAsync((Url(Webhooks + "/call-status"), Status(call, "in-progress", 2, startedAt.AddSeconds(2))));
@@ -120,6 +122,23 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
                     if (verb.Attribute("action")?.Value is { } action)
                     {
                         next = await SendForTwiMLAsync(action, CallForm(call, "in-progress"), counters, cancellationToken);
+                    }
+                    break;
+                }
+                if (verb.Name.LocalName == "Dial")
+                {
+                    // The person rings (and answers, or not); then Twilio asks the Dial's action what next.
+                    var dialStatus = call.DialOutcome(dials++);
+                    verbs.Add($"Dial({string.Join(",", verb.Elements("Number").Select(n => n.Value.Trim()))}: {dialStatus})");
+                    if (verb.Attribute("action")?.Value is { } action)
+                    {
+                        var form = new Dictionary<string, string>(CallForm(call, "in-progress")) { ["DialCallStatus"] = dialStatus };
+                        if (dialStatus == "completed")
+                        {
+                            form["DialCallSid"] = "CA" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+                            form["DialCallDuration"] = call.TalkSeconds.ToString(CultureInfo.InvariantCulture);
+                        }
+                        next = await SendForTwiMLAsync(action, form, counters, cancellationToken);
                     }
                     break;
                 }

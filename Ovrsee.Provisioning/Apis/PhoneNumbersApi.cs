@@ -1,10 +1,12 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
 using Ovrsee.Provisioning.Model;
+using Ovrsee.Routing;
 using Ovrsee.Twilio.Rest;
 using Twilio.Clients;
 using Twilio.Rest.Api.V2010.Account;
@@ -27,7 +29,7 @@ public static class PhoneNumbersApi
             .RequireWorkspace("owner", "admin")
             .Accepts<UpdatePhoneNumberRequest>("application/json")
             .WithName("UpdatePhoneNumber")
-            .WithSummary("Turns voicemail on or off and sets the number's label.");
+            .WithSummary("Turns voicemail on or off, sets the number's label and its call routing (hours, forwarding, greetings).");
         api.MapDelete("/{id}", ReleasePhoneNumber)
             .RequireWorkspace("owner", "admin")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -54,17 +56,20 @@ public static class PhoneNumbersApi
     {
         var errors = new RequestErrors();
         var numberId = ParseId(id, errors);
-        var body = await RequestValidation.ReadObjectAsync(context.Request, errors, cancellationToken, "voicemailEnabled", "friendlyName");
+        var body = await RequestValidation.ReadObjectAsync(context.Request, errors, cancellationToken, "voicemailEnabled", "friendlyName", "routing");
         bool? voicemail = null;
         var nameSet = false;
         string? name = null;
+        var routingSet = false;
+        JsonElement routingJson = default;
         if (body is { } json)
         {
             voicemail = RequestValidation.OptionalBoolean(json, "voicemailEnabled", errors);
             name = RequestValidation.FriendlyName(RequestValidation.OptionalString(json, "friendlyName", errors, out nameSet), "friendlyName", errors);
-            if (errors.Count == 0 && voicemail is null && !nameSet)
+            routingSet = json.TryGetProperty("routing", out routingJson);
+            if (errors.Count == 0 && voicemail is null && !nameSet && !routingSet)
             {
-                errors.Add("body", "Nothing to change: send voicemailEnabled and/or friendlyName.");
+                errors.Add("body", "Nothing to change: send voicemailEnabled, friendlyName and/or routing.");
             }
         }
         if (errors.Count > 0)
@@ -81,7 +86,17 @@ public static class PhoneNumbersApi
         {
             return TypedResults.Problem(statusCode: 409, title: "Number released", detail: "This number was released and can no longer be changed.");
         }
-        var updated = await PhoneNumberStore.UpdateAsync(scope, numberId, voicemail, nameSet, name, cancellationToken);
+        // Read after the number is known: a forward target must not be the number itself.
+        RoutingSettings? routing = null;
+        if (routingSet && routingJson.ValueKind != JsonValueKind.Null)
+        {
+            routing = RoutingSettingsReader.Read(routingJson, number.PhoneNumber, "routing", errors.Add);
+            if (routing is null)
+            {
+                return TypedResults.ValidationProblem(errors, title: "Invalid change.");
+            }
+        }
+        var updated = await PhoneNumberStore.UpdateAsync(scope, numberId, voicemail, nameSet, name, routingSet, routing, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return TypedResults.Ok(updated);
     }

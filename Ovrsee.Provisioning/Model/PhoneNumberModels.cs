@@ -1,8 +1,11 @@
+using Ovrsee.Routing;
+
 namespace Ovrsee.Provisioning.Model;
 
 /// <summary>A workspace's number as the front end sees it. Released numbers stay for call history.</summary>
 /// <param name="LastReconciledAt">When the WebhookApi last compared this number's calls and voicemails with Twilio's in full.</param>
 /// <param name="ReconciledRepairs">Records that comparison created or corrected, in total (calls Twilio could not deliver to us).</param>
+/// <param name="Routing">Where its calls go (business hours, forwarding, greetings); the defaults when never set.</param>
 public sealed record PhoneNumberDto(
     Guid Id,
     string PhoneNumber,
@@ -15,7 +18,8 @@ public sealed record PhoneNumberDto(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastReconciledAt,
-    long ReconciledRepairs);
+    long ReconciledRepairs,
+    RoutingSettings Routing);
 
 public sealed record PhoneNumberList(IReadOnlyList<PhoneNumberDto> Items);
 
@@ -58,4 +62,5 @@ public sealed record ConfigureWebhooksRequest(Guid PhoneNumberId);
 
 /// <param name="VoicemailEnabled">Whether callers Aloha does not handle can leave a message.</param>
 /// <param name="FriendlyName">Our label; null clears it.</param>
-public sealed record UpdatePhoneNumberRequest(bool? VoicemailEnabled, string? FriendlyName);
+/// <param name="Routing">Replaces the number's routing as a whole; null restores the defaults (agent, around the clock).</param>
+public sealed record UpdatePhoneNumberRequest(bool? VoicemailEnabled, string? FriendlyName, RoutingSettings? Routing);

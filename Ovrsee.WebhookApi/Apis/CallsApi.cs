@@ -44,12 +44,13 @@ public static class CallsApi
     /// <param name="since">Calls created at or after this ISO-8601 time.</param>
     /// <param name="until">Calls created before this ISO-8601 time.</param>
     /// <param name="hasVoicemail">Only calls with (true) or without (false) a recorded voicemail.</param>
+    /// <param name="outcome">Comma-separated outcomes, e.g. forwarded,voicemail.</param>
     /// <param name="limit">Page size, 1-200 (default 50).</param>
     /// <param name="cursor">nextCursor from the previous page.</param>
     public static async Task<Results<Ok<CallPage>, ValidationProblem>> ListCalls(
         HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken,
         string? status = null, string? direction = null, string? phoneNumberId = null, string? from = null, string? to = null,
-        string? since = null, string? until = null, string? hasVoicemail = null, string? limit = null, string? cursor = null)
+        string? since = null, string? until = null, string? hasVoicemail = null, string? limit = null, string? cursor = null, string? outcome = null)
     {
         var query = CallListQuery.Parse(context.Request.Query, out var errors);
         if (errors.Count > 0)
@@ -69,10 +70,11 @@ public static class CallsApi
     /// <param name="since">Calls created at or after this ISO-8601 time.</param>
     /// <param name="until">Calls created before this ISO-8601 time.</param>
     /// <param name="hasVoicemail">Only calls with (true) or without (false) a recorded voicemail.</param>
+    /// <param name="outcome">Comma-separated outcomes, e.g. forwarded,voicemail.</param>
     public static async Task<IResult> ExportCalls(
         HttpContext context, NpgsqlDataSource dataSource, CancellationToken cancellationToken,
         string? status = null, string? direction = null, string? phoneNumberId = null, string? from = null, string? to = null,
-        string? since = null, string? until = null, string? hasVoicemail = null)
+        string? since = null, string? until = null, string? hasVoicemail = null, string? outcome = null)
     {
         var query = CallListQuery.Parse(context.Request.Query, out var errors);
         if (errors.Count > 0)

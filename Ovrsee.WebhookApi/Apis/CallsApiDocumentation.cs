@@ -20,6 +20,8 @@ internal static class CallsApiDocumentation
         {
             Describe(operation, "status", "Only calls in these statuses, comma-separated (e.g. completed,no-answer).",
                 new OpenApiSchema { Type = JsonSchemaType.Array, Items = Enum(Statuses) }, explode: false);
+            Describe(operation, "outcome", "Only calls with these outcomes, comma-separated: forwarded (a person answered), agent, voicemail, rejected, missed, in-progress.",
+                new OpenApiSchema { Type = JsonSchemaType.Array, Items = Enum(CallListQuery.KnownOutcomes) }, explode: false);
             Describe(operation, "direction", "inbound, or outbound (any of Twilio's outbound directions).", Enum("inbound", "outbound"));
             Describe(operation, "phoneNumberId", "Only calls to this workspace number (its id).", new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" });
             Describe(operation, "from", "Only calls from this caller, E.164 (send + as %2B).", E164());

@@ -28,10 +28,12 @@ public static partial class TwilioWebhooksApi
         api.MapPost("/voicemail-transcribed", VoicemailTranscribed);
         api.MapPost("/connect-action", ConnectAction);
         api.MapPost("/voicemail-complete", VoicemailComplete);
+        api.MapPost("/dial-action", DialAction);
         return api;
     }
 
-    public static async Task<IResult> IncomingCall(HttpContext context, WebhookRecorder recorder, CallAnswers answers, CancellationToken cancellationToken)
+    public static async Task<IResult> IncomingCall(
+        HttpContext context, WebhookRecorder recorder, CallAnswers answers, CallRouting routing, CancellationToken cancellationToken)
     {
         if (Parse(context, CallbackKind.IncomingCall) is not { } callback)
         {
@@ -48,7 +50,8 @@ public static partial class TwilioWebhooksApi
             // Logged by the recorder. The caller still gets an answer: voicemail, as when spooled.
             outcome = null;
         }
-        return Results.Extensions.TwiML(answers.ForIncomingCall(context, outcome));
+        var route = outcome is { InService: true } ? routing.Decide(outcome, callback) : null;
+        return Results.Extensions.TwiML(answers.ForIncomingCall(context, outcome, route));
     }
 
     public static async Task<IResult> CallStatus(HttpContext context, WebhookRecorder recorder, CancellationToken cancellationToken)
@@ -113,13 +116,64 @@ public static partial class TwilioWebhooksApi
         return Results.Extensions.TwiML(answers.AfterStream(context, agentHandled, voicemailEnabled));
     }
 
+    /// <summary>
+    /// A forwarding Dial ended. Its signed URL says which attempt it was (<c>target</c> of <c>of</c>) and
+    /// whether voicemail follows, so the answer is decided before the write: a conversation (answered or
+    /// completed) hangs up, otherwise the next target rings, else voicemail with the number's greeting.
+    /// The write is one timeline entry per attempt, so duplicates and late callbacks change nothing.
+    /// </summary>
+    public static async Task<IResult> DialAction(
+        HttpContext context, WebhookRecorder recorder, CallAnswers answers, CallRouting routing, CancellationToken cancellationToken)
+    {
+        var query = context.Request.Query;
+        if (!int.TryParse(query["target"], out var target) || !int.TryParse(query["of"], out var attempts)
+            || target < 0 || attempts < 1 || target >= attempts)
+        {
+            return BadParameter("target", "The Dial action URL must carry target and of (0 <= target < of).");
+        }
+        var voicemailEnabled = query["voicemail"] != "0";
+        var status = context.GetTwilioRequest().Parameters.FirstOrDefault(p => p.Key == "DialCallStatus").Value;
+        var next = status is "completed" or "answered" ? DialNext.Hangup
+            : target + 1 < attempts ? DialNext.Forward
+            : voicemailEnabled ? DialNext.Voicemail
+            : DialNext.Unavailable;
+        if (Parse(context, CallbackKind.DialEnded,
+                (CallbackRecorder.ForwardTargetParameter, target.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                (CallbackRecorder.ForwardNextParameter, next.ToString().ToLowerInvariant())) is not { } callback)
+        {
+            return MissingCallSid();
+        }
+
+        DialEndedRecord? call;
+        try
+        {
+            call = await recorder.RecordDialEndedAsync(callback, cancellationToken);
+        }
+        catch (WebhookNotStoredException)
+        {
+            call = null;
+        }
+        if (call is null && next == DialNext.Forward)
+        {
+            // Unknown call or PostgreSQL away: the next target is unknown, voicemail is not.
+            next = voicemailEnabled ? DialNext.Voicemail : DialNext.Unavailable;
+        }
+        var route = routing.Later(call?.RoutingJson, CallAnswer.Forward, call?.From, call?.To, voicemailEnabled);
+        return Results.Extensions.TwiML(answers.AfterDial(context, next, route, target + 1));
+    }
+
     /// <summary>Record's action: the message is in; end the call (without it Twilio would loop back to Record).</summary>
     public static IResult VoicemailComplete(CallAnswers answers) => Results.Extensions.TwiML(answers.Goodbye());
 
-    private static TwilioCallback? Parse(HttpContext context, CallbackKind kind)
+    /// <param name="ours">Values from our own signed URL, kept with the callback (spooled and replayed with it).</param>
+    private static TwilioCallback? Parse(HttpContext context, CallbackKind kind, params (string Name, string Value)[] ours)
     {
         var request = context.GetTwilioRequest();
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in ours)
+        {
+            parameters[name] = value;
+        }
         foreach (var (name, value) in request.Parameters)
         {
             parameters.TryAdd(Representable(name), KeyParameters.Contains(name) ? Shortened(Representable(value)) : Representable(value));

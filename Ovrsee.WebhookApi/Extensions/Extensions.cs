@@ -68,6 +68,8 @@ public static class Extensions
         builder.Services.AddSingleton<WebhookSpool>();
         builder.Services.AddSingleton<WebhookRecorder>();
         builder.Services.AddSingleton<CallAnswers>();
+        builder.Services.AddSingleton<CallRouting>();
+        builder.AddRoutingClock();
         builder.Services.AddHostedService<WebhookSpoolReplayer>();
         builder.AddWebhookReadiness();
         builder.AddVoicemailPipeline();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Ovrsee.PublicUrls;
+using Ovrsee.Routing;
 using Twilio.TwiML;
 using Twilio.TwiML.Voice;
 using HttpMethod = Twilio.Http.HttpMethod;
@@ -14,6 +15,15 @@ public enum VoicemailTranscription
     /// <summary>Our own speech-to-text job after the recording is downloaded.</summary>
     SpeechToText,
     None,
+}
+
+/// <summary>What a Dial action answers, decided from its signed URL and Twilio's DialCallStatus.</summary>
+public enum DialNext
+{
+    Hangup,
+    Forward,
+    Voicemail,
+    Unavailable,
 }
 
 public sealed class VoicemailOptions
@@ -34,7 +44,8 @@ public sealed class VoicemailOptions
 public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOptionsMonitor<WebhookOptions> webhooks)
 {
     /// <param name="call">Null when PostgreSQL was unavailable: the caller still reaches voicemail.</param>
-    public VoiceResponse ForIncomingCall(HttpContext context, IncomingCallRecord? call)
+    /// <param name="route">The number's routing decision (<see cref="CallRouting"/>); null: the defaults.</param>
+    public VoiceResponse ForIncomingCall(HttpContext context, IncomingCallRecord? call, CallRoute? route = null)
     {
         if (call is null)
         {
@@ -43,6 +54,15 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
         if (!call.InService)
         {
             return Say(voicemail.CurrentValue.NotInService).Hangup();
+        }
+        switch (route?.Answer)
+        {
+            case CallAnswer.Forward:
+                return Forward(context, route, 0);
+            case CallAnswer.Voicemail:
+                return Voicemail(context, route.Decision.Greeting);
+            case CallAnswer.Unavailable:
+                return Unavailable();
         }
         if (!call.HasAgent)
         {
@@ -66,13 +86,47 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
         : voicemailEnabled ? Voicemail(context)
         : Unavailable();
 
+    /// <summary>
+    /// Rings the forward targets: all at once, or (sequential) the one at <paramref name="index"/>.
+    /// The Dial's signed action URL carries the attempt and what follows it, so the action's answer
+    /// is decided before its (idempotent) write.
+    /// </summary>
+    public VoiceResponse Forward(HttpContext context, CallRoute route, int index)
+    {
+        var forward = route.Settings.Forward!;
+        var simultaneous = forward.Strategy == ForwardStrategy.Simultaneous;
+        var targets = simultaneous ? forward.Targets : [forward.Targets[index]];
+        var attempts = simultaneous ? 1 : forward.Targets.Count;
+        var voicemailAfter = route.VoicemailEnabled ? 1 : 0;
+        var dial = new Dial(
+            action: new Uri($"{BaseUrl(context)}{WebhookRoutes.DialAction}?target={index}&of={attempts}&voicemail={voicemailAfter}"),
+            method: HttpMethod.Post,
+            timeout: forward.RingTimeoutSeconds,
+            callerId: route.CallerId);
+        foreach (var target in targets)
+        {
+            dial.Number(new global::Twilio.Types.PhoneNumber(target));
+        }
+        return new VoiceResponse().Append(dial);
+    }
+
+    /// <summary>The answer to a Dial action: hang up after a conversation, ring the next target, or voicemail.</summary>
+    public VoiceResponse AfterDial(HttpContext context, DialNext next, CallRoute route, int nextIndex) => next switch
+    {
+        DialNext.Hangup => new VoiceResponse().Hangup(),
+        DialNext.Forward when route.Settings.Forward is { } forward && nextIndex < forward.Targets.Count => Forward(context, route, nextIndex),
+        DialNext.Unavailable => Unavailable(),
+        _ => Voicemail(context, route.Decision.Greeting),
+    };
+
     public VoiceResponse Goodbye() => Say(voicemail.CurrentValue.Goodbye).Hangup();
 
     private VoiceResponse Unavailable() => Say(voicemail.CurrentValue.Unavailable).Hangup();
 
     private static VoiceResponse Say(string text) => new VoiceResponse().Say(text);
 
-    private VoiceResponse Voicemail(HttpContext context)
+    /// <param name="greeting">The number's own greeting (text with voice and language, or audio); null: ours.</param>
+    private VoiceResponse Voicemail(HttpContext context, Greeting? greeting = null)
     {
         var options = voicemail.CurrentValue;
         var baseUrl = BaseUrl(context);
@@ -90,7 +144,13 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
             recordingStatusCallbackEvent: [Record.RecordingEventEnum.Completed, Record.RecordingEventEnum.Absent],
             transcribe: twilioTranscribes ? true : null,
             transcribeCallback: twilioTranscribes ? new Uri(baseUrl + WebhookRoutes.VoicemailTranscribed) : null);
-        return Say(options.Greeting)
+        var response = greeting?.AudioUrl is { } audio
+            ? new VoiceResponse().Play(new Uri(audio))
+            : new VoiceResponse().Say(greeting?.Text ?? options.Greeting,
+                // The SDK's enums convert from any string, null included, which would write an empty attribute.
+                voice: greeting?.Voice is { } voice ? (Say.VoiceEnum)voice : null,
+                language: greeting?.Language is { } language ? (Say.LanguageEnum)language : null);
+        return response
             .Append(record)
             // Reached only when nothing was recorded.
             .Hangup();

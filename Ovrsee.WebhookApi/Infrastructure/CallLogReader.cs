@@ -15,7 +15,8 @@ public static class CallLogReader
     private const string CallColumns = """
         c.id, c.call_sid, c.direction, c.status, c.from_number, c.to_number, c.phone_number_id,
         c.started_at, c.answered_at, c.ended_at, c.duration_seconds, c.created_at,
-        EXISTS (SELECT FROM voicemail_messages v WHERE v.call_log_id = c.id AND v.recording_status = 'completed')
+        EXISTS (SELECT FROM voicemail_messages v WHERE v.call_log_id = c.id AND v.recording_status = 'completed'),
+        call_outcome(c.id, c.status, c.status_rank)
         """;
 
     public static async Task<CallPage> ListAsync(WorkspaceScope scope, CallListQuery query, CancellationToken cancellationToken)
@@ -69,6 +70,7 @@ public static class CallLogReader
               AND ($8::boolean IS NULL OR $8 = EXISTS (
                       SELECT FROM voicemail_messages v WHERE v.call_log_id = c.id AND v.recording_status = 'completed'))
               AND ($9::timestamptz IS NULL OR (c.created_at, c.id) < ($9, $10::uuid))
+              AND ($12::text[] IS NULL OR call_outcome(c.id, c.status, c.status_rank) = ANY ($12))
             ORDER BY c.created_at DESC, c.id DESC
             LIMIT $11
             """);
@@ -83,6 +85,7 @@ public static class CallLogReader
         command.Parameters.Add(Nullable(query.After?.CreatedAt, NpgsqlDbType.TimestampTz));
         command.Parameters.Add(Nullable(query.After?.Id, NpgsqlDbType.Uuid));
         command.Parameters.Add(Nullable(limit, NpgsqlDbType.Integer));
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Outcomes ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         return command;
     }
 
@@ -184,7 +187,7 @@ public static class CallLogReader
         reader.IsDBNull(6) ? null : reader.GetGuid(6),
         reader.IsDBNull(7) ? null : reader.GetDateTime(7), reader.IsDBNull(8) ? null : reader.GetDateTime(8),
         reader.IsDBNull(9) ? null : reader.GetDateTime(9), reader.IsDBNull(10) ? null : reader.GetInt32(10),
-        reader.GetDateTime(11), reader.GetBoolean(12));
+        reader.GetDateTime(11), reader.GetBoolean(12), reader.GetString(13));
 
     private static NpgsqlBatchCommand Command(string sql, NpgsqlParameter parameter) => new(sql) { Parameters = { parameter } };
 

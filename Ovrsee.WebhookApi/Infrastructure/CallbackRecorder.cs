@@ -7,10 +7,14 @@ namespace Ovrsee.WebhookApi.Infrastructure;
 /// <summary>What the incoming-call webhook needs to know to answer.</summary>
 /// <param name="AgentStreamUrl">The workspace's external agent, if it has one.</param>
 /// <param name="BuiltInAgent">The workspace chose the built-in agent: the call still goes through the media stream.</param>
-public sealed record IncomingCallRecord(Guid CallLogId, Guid? WorkspaceId, bool InService, bool VoicemailEnabled, string? AgentStreamUrl, bool BuiltInAgent = false)
+/// <param name="RoutingJson">The number's routing settings as stored (null: the defaults).</param>
+public sealed record IncomingCallRecord(Guid CallLogId, Guid? WorkspaceId, bool InService, bool VoicemailEnabled, string? AgentStreamUrl, bool BuiltInAgent = false, string? RoutingJson = null)
 {
     public bool HasAgent => AgentStreamUrl is not null || BuiltInAgent;
 }
+
+/// <summary>What the Dial action needs to answer: the call's numbers and its number's routing now.</summary>
+public sealed record DialEndedRecord(string? From, string? To, bool VoicemailEnabled, string? RoutingJson);
 
 /// <summary>
 /// Writes Twilio callbacks: one statement, one round trip, committed before we answer. Every
@@ -38,6 +42,9 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
                 break;
             case CallbackKind.StreamEnded:
                 await RecordStreamEndedAsync(callback, cancellationToken);
+                break;
+            case CallbackKind.DialEnded:
+                await RecordDialEndedAsync(callback, cancellationToken);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(callback), callback.Kind, "Unknown callback kind");
@@ -67,10 +74,56 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
         return await batch.ExecuteScalarAsync(cancellationToken) is true;
     }
 
+    // One timeline entry per ringing attempt (the target's index in the signed action URL), so a
+    // redelivered or late Dial callback changes nothing; the call's outcome is derived from these
+    // entries at read time, never overwritten. The routing returned is the number's current one.
+    private const string DialEndedSql = "WITH " + EnsureCallSql + """
+        ,
+        event AS (
+            INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, occurred_at, dedupe_key, payload)
+            SELECT call.id, call.workspace_id, $1, 'forwarded', $3, $4, 'target:' || $5, $6
+            FROM call
+            ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
+        )
+        SELECT c.from_number, c.to_number, coalesce(n.voicemail_enabled, true), n.routing::text
+        FROM call
+        JOIN call_logs c ON c.id = call.id
+        LEFT JOIN user_phone_numbers n ON n.id = c.phone_number_id
+        """;
+
+    /// <returns>The call as known, or null for a call we never recorded (then: defaults).</returns>
+    public async Task<DialEndedRecord?> RecordDialEndedAsync(TwilioCallback callback, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection, DialEndedSql,
+            Text(callback.CallSid),
+            Text(callback.Get("AccountSid")),
+            Text(callback.Get("DialCallStatus") ?? "unknown"),
+            new NpgsqlParameter { Value = callback.OccurredAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            Text(callback.Get(ForwardTargetParameter) ?? "0"),
+            Payload(callback));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new DialEndedRecord(
+            reader.IsDBNull(0) ? null : reader.GetString(0),
+            reader.IsDBNull(1) ? null : reader.GetString(1),
+            reader.GetBoolean(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3));
+    }
+
+    /// <summary>Ours, not Twilio's: the ringing attempt's index from the signed action URL, kept with the callback.</summary>
+    public const string ForwardTargetParameter = "OvrseeForwardTarget";
+
+    /// <summary>Ours: what the Dial action answered (hangup, forward, voicemail, unavailable), for the timeline.</summary>
+    public const string ForwardNextParameter = "OvrseeForwardNext";
+
     // The dialled number decides the workspace: To for calls into us, From for calls we place.
     private const string RecordCallSql = """
         WITH number AS (
-            SELECT n.id, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin
+            SELECT n.id, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin, n.routing
             FROM user_phone_numbers n JOIN workspaces w ON w.id = n.workspace_id
             WHERE n.phone_number = $1 AND n.is_active
         ),
@@ -117,7 +170,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
             FROM call, incoming i
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         )
-        SELECT call.id, call.workspace_id, n.id IS NOT NULL, coalesce(n.voicemail_enabled, true), n.agent_stream_url, coalesce(n.agent_builtin, false)
+        SELECT call.id, call.workspace_id, n.id IS NOT NULL, coalesce(n.voicemail_enabled, true), n.agent_stream_url, coalesce(n.agent_builtin, false), n.routing::text
         FROM call LEFT JOIN number n ON true
         """;
 
@@ -220,7 +273,8 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
             reader.GetBoolean(2),
             reader.GetBoolean(3),
             reader.IsDBNull(4) ? null : reader.GetString(4),
-            reader.GetBoolean(5));
+            reader.GetBoolean(5),
+            reader.IsDBNull(6) ? null : reader.GetString(6));
     }
 
     private static NpgsqlBatchCommand Command(string sql, NpgsqlParameter[] parameters)

@@ -10,6 +10,8 @@ public enum CallbackKind
     VoicemailRecorded,
     VoicemailTranscribed,
     StreamEnded,
+    /// <summary>A forwarding Dial ended (its action URL): who answered, or why nobody did.</summary>
+    DialEnded,
 }
 
 /// <summary>

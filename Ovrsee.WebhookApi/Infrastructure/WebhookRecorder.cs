@@ -93,6 +93,25 @@ public sealed partial class WebhookRecorder(
         }
     }
 
+    /// <returns>The call and its number's routing; null when unknown or PostgreSQL is away (then: defaults).</returns>
+    public async Task<DialEndedRecord?> RecordDialEndedAsync(TwilioCallback callback, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WithinDatabaseBudgetAsync(token => database.RecordDialEndedAsync(callback, token), cancellationToken);
+        }
+        catch (Exception ex) when (DatabaseAvailability.IsUnavailable(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            await SpoolAsync(callback, ex);
+            return null;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            await SetAsideAsync(callback, ex);
+            return null;
+        }
+    }
+
     /// <summary>
     /// Npgsql honours cancellation in most states but not all (a cancel request to a server that is
     /// hung rather than gone waits out its own timeout), so the deadline is enforced here as well:

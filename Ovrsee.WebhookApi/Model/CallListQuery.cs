@@ -16,8 +16,11 @@ public sealed partial record CallListQuery(
     DateTimeOffset? Until,
     bool? HasVoicemail,
     int Limit,
-    CallListCursor? After)
+    CallListCursor? After,
+    string[]? Outcomes = null)
 {
+    public static readonly string[] KnownOutcomes = ["forwarded", "agent", "voicemail", "rejected", "missed", "in-progress"];
+
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
 
@@ -37,6 +40,17 @@ public sealed partial record CallListQuery(
             if (unknown.Count > 0 || statuses.Length == 0)
             {
                 problems["status"] = [$"Unknown status '{string.Join("', '", unknown)}'. Use one or more (comma-separated) of: {string.Join(", ", KnownStatuses)}."];
+            }
+        }
+
+        string[]? outcomes = null;
+        if (Value("outcome") is { } outcomeText)
+        {
+            outcomes = outcomeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var unknown = outcomes.Where(o => !KnownOutcomes.Contains(o)).ToList();
+            if (unknown.Count > 0 || outcomes.Length == 0)
+            {
+                problems["outcome"] = [$"Unknown outcome '{string.Join("', '", unknown)}'. Use one or more (comma-separated) of: {string.Join(", ", KnownOutcomes)}."];
             }
         }
 
@@ -86,7 +100,7 @@ public sealed partial record CallListQuery(
         }
 
         errors = problems;
-        return new CallListQuery(statuses, direction, phoneNumberId, from, to, since, until, hasVoicemail, limit, after);
+        return new CallListQuery(statuses, direction, phoneNumberId, from, to, since, until, hasVoicemail, limit, after, outcomes);
     }
 
     private static string? E164(string? value, string name, Dictionary<string, string[]> problems)

@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace Ovrsee.WebhookApi.Model;
 
+/// <param name="Outcome">forwarded, agent, voicemail, rejected, missed or in-progress (migration 0101 says when each applies).</param>
 public sealed record CallListItem(
     Guid Id,
     string CallSid,
@@ -15,7 +16,8 @@ public sealed record CallListItem(
     DateTime? EndedAt,
     int? DurationSeconds,
     DateTime CreatedAt,
-    bool HasVoicemail);
+    bool HasVoicemail,
+    string Outcome);
 
 public sealed record CallPage(IReadOnlyList<CallListItem> Items, string? NextCursor);
 

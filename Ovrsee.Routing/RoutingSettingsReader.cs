@@ -37,13 +37,7 @@ public static partial class RoutingSettingsReader
             Fail(path, "Must be an object (or null for the defaults).");
             return null;
         }
-        foreach (var property in json.EnumerateObject())
-        {
-            if (!Fields.Contains(property.Name, StringComparer.Ordinal))
-            {
-                Fail($"{path}.{property.Name}", $"Unknown field. Expected: {string.Join(", ", Fields)}.");
-            }
-        }
+        RefuseUnknownFields(json, path, Fields, Fail);
 
         var defaults = RoutingSettings.Default;
         var timeZone = String(json, "timeZone", path, Fail) ?? defaults.TimeZone;
@@ -243,6 +237,17 @@ public static partial class RoutingSettingsReader
         return [.. dates];
     }
 
+    private static void RefuseUnknownFields(JsonElement json, string path, string[] known, Action<string, string> fail)
+    {
+        foreach (var property in json.EnumerateObject())
+        {
+            if (!known.Contains(property.Name, StringComparer.Ordinal))
+            {
+                fail($"{path}.{property.Name}", $"Unknown field. Expected: {string.Join(", ", known)}.");
+            }
+        }
+    }
+
     private static ForwardSettings? Forward(JsonElement json, string ownNumber, string path, Action<string, string> fail)
     {
         if (!json.TryGetProperty("forward", out var value) || value.ValueKind == JsonValueKind.Null)
@@ -261,13 +266,7 @@ public static partial class RoutingSettingsReader
             failed = true;
             fail(f, message);
         }
-        foreach (var property in value.EnumerateObject())
-        {
-            if (property.Name is not ("targets" or "strategy" or "ringTimeoutSeconds" or "callerId"))
-            {
-                Fail($"{field}.{property.Name}", "Unknown field. Expected: targets, strategy, ringTimeoutSeconds, callerId.");
-            }
-        }
+        RefuseUnknownFields(value, field, ["targets", "strategy", "ringTimeoutSeconds", "callerId"], Fail);
 
         var targets = new List<string>();
         if (!value.TryGetProperty("targets", out var list) || list.ValueKind != JsonValueKind.Array
@@ -348,13 +347,7 @@ public static partial class RoutingSettingsReader
             failed = true;
             fail(f, message);
         }
-        foreach (var property in value.EnumerateObject())
-        {
-            if (property.Name is not ("text" or "voice" or "language" or "audioUrl"))
-            {
-                Fail($"{field}.{property.Name}", "Unknown field. Expected: text, voice, language, audioUrl.");
-            }
-        }
+        RefuseUnknownFields(value, field, ["text", "voice", "language", "audioUrl"], Fail);
         var text = String(value, "text", field, Fail);
         var voice = String(value, "voice", field, Fail);
         var language = String(value, "language", field, Fail);

@@ -75,40 +75,32 @@ public sealed partial class WebhookRecorder(
     }
 
     /// <returns>Whether the voice agent handled the call; false when unknown because PostgreSQL is away.</returns>
-    public async Task<bool> RecordStreamEndedAsync(TwilioCallback callback, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await WithinDatabaseBudgetAsync(token => database.RecordStreamEndedAsync(callback, token), cancellationToken);
-        }
-        catch (Exception ex) when (DatabaseAvailability.IsUnavailable(ex) && !cancellationToken.IsCancellationRequested)
-        {
-            await SpoolAsync(callback, ex);
-            return false;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            await SetAsideAsync(callback, ex);
-            return false;
-        }
-    }
+    public Task<bool> RecordStreamEndedAsync(TwilioCallback callback, CancellationToken cancellationToken) =>
+        StoreOrKeepAsync(callback, token => database.RecordStreamEndedAsync(callback, token), whenKept: false, cancellationToken);
 
     /// <returns>The call and its number's routing; null when unknown or PostgreSQL is away (then: defaults).</returns>
-    public async Task<DialEndedRecord?> RecordDialEndedAsync(TwilioCallback callback, CancellationToken cancellationToken)
+    public Task<DialEndedRecord?> RecordDialEndedAsync(TwilioCallback callback, CancellationToken cancellationToken) =>
+        StoreOrKeepAsync(callback, token => database.RecordDialEndedAsync(callback, token), whenKept: null, cancellationToken);
+
+    /// <summary>
+    /// PostgreSQL within its budget; otherwise the callback is kept on disk (spooled for replay, or
+    /// set aside when PostgreSQL refused it for good) and the caller gets <paramref name="whenKept"/>.
+    /// </summary>
+    private async Task<T> StoreOrKeepAsync<T>(TwilioCallback callback, Func<CancellationToken, Task<T>> write, T whenKept, CancellationToken cancellationToken)
     {
         try
         {
-            return await WithinDatabaseBudgetAsync(token => database.RecordDialEndedAsync(callback, token), cancellationToken);
+            return await WithinDatabaseBudgetAsync(write, cancellationToken);
         }
         catch (Exception ex) when (DatabaseAvailability.IsUnavailable(ex) && !cancellationToken.IsCancellationRequested)
         {
             await SpoolAsync(callback, ex);
-            return null;
+            return whenKept;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             await SetAsideAsync(callback, ex);
-            return null;
+            return whenKept;
         }
     }
 

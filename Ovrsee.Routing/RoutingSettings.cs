@@ -54,6 +54,7 @@ public sealed record Greeting(string? Text = null, string? Voice = null, string?
 /// <param name="TimeZone">IANA id the hours and closures are in.</param>
 /// <param name="BusinessHours">Per day (monday … sunday); null means open around the clock. A day absent or empty is closed.</param>
 /// <param name="Closures">Local dates (yyyy-MM-dd) closed all day, e.g. holidays.</param>
+/// <param name="TransferOnDtmfZero">Whether a caller pressing 0 while talking to the agent is transferred to the forward targets.</param>
 public sealed record RoutingSettings(
     string TimeZone = "UTC",
     IReadOnlyDictionary<string, IReadOnlyList<OpeningRange>>? BusinessHours = null,
@@ -62,7 +63,8 @@ public sealed record RoutingSettings(
     RouteTarget AfterHours = RouteTarget.Voicemail,
     ForwardSettings? Forward = null,
     Greeting? VoicemailGreeting = null,
-    Greeting? AfterHoursGreeting = null)
+    Greeting? AfterHoursGreeting = null,
+    bool TransferOnDtmfZero = false)
 {
     public static RoutingSettings Default { get; } = new();
 

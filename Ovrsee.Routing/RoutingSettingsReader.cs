@@ -16,7 +16,7 @@ public static partial class RoutingSettingsReader
     public const int MaxGreetingTextLength = 1000;
 
     private static readonly string[] Fields =
-        ["timeZone", "businessHours", "closures", "duringHours", "afterHours", "forward", "voicemailGreeting", "afterHoursGreeting"];
+        ["timeZone", "businessHours", "closures", "duringHours", "afterHours", "forward", "voicemailGreeting", "afterHoursGreeting", "transferOnDtmfZero"];
 
     public static readonly string[] Days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
@@ -57,7 +57,24 @@ public static partial class RoutingSettingsReader
         }
         var voicemailGreeting = GreetingOf(json, "voicemailGreeting", path, Fail);
         var afterHoursGreeting = GreetingOf(json, "afterHoursGreeting", path, Fail);
-        return failed ? null : new RoutingSettings(timeZone, hours, closures, duringHours, afterHours, forward, voicemailGreeting, afterHoursGreeting);
+        var transfer = false;
+        if (json.TryGetProperty("transferOnDtmfZero", out var transferValue) && transferValue.ValueKind != JsonValueKind.Null)
+        {
+            if (transferValue.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                transfer = transferValue.GetBoolean();
+            }
+            else
+            {
+                Fail($"{path}.transferOnDtmfZero", "Must be true or false.");
+            }
+        }
+        // Pressing 0 for a person only makes sense with someone to ring.
+        if (transfer && forward is null && !json.TryGetProperty("forward", out _))
+        {
+            Fail($"{path}.forward", "Required when transferOnDtmfZero is true: the numbers a caller is transferred to.");
+        }
+        return failed ? null : new RoutingSettings(timeZone, hours, closures, duringHours, afterHours, forward, voicemailGreeting, afterHoursGreeting, transfer);
     }
 
     /// <summary>An IANA id this machine's time zone database knows (Windows ids are refused).</summary>

@@ -14,7 +14,8 @@ public class RoutingSettingsApiTests(ProvisioningFixture api) : IClassFixture<Pr
           "duringHours":"agent","afterHours":"forward",
           "forward":{"targets":["+14155550100","+14155550101"],"strategy":"simultaneous","ringTimeoutSeconds":25,"callerId":"number"},
           "voicemailGreeting":{"text":"Leave us a message.","voice":"Polly.Joanna","language":"en-US"},
-          "afterHoursGreeting":{"audioUrl":"https://cdn.example.com/closed.mp3"}}}
+          "afterHoursGreeting":{"audioUrl":"https://cdn.example.com/closed.mp3"},
+          "transferOnDtmfZero":true}}
         """;
 
     private async Task<(TestWorkspace Workspace, Guid Id, string Number)> NumberAsync()
@@ -42,6 +43,7 @@ public class RoutingSettingsApiTests(ProvisioningFixture api) : IClassFixture<Pr
         Assert.Equal("agent", (string?)routing["duringHours"]);
         Assert.Equal("voicemail", (string?)routing["afterHours"]);
         Assert.Null(routing["businessHours"]);
+        Assert.False((bool)routing["transferOnDtmfZero"]!);
     }
 
     [Fact]
@@ -64,6 +66,8 @@ public class RoutingSettingsApiTests(ProvisioningFixture api) : IClassFixture<Pr
         var stored = JsonNode.Parse((await StoredAsync(id))!)!;
         Assert.Equal("+14155550101", (string?)stored["forward"]!["targets"]![1]);
         Assert.Equal("2026-12-25", (string?)stored["closures"]![1]);
+        Assert.True((bool)routing["transferOnDtmfZero"]!);
+        Assert.True((bool)stored["transferOnDtmfZero"]!);
 
         // Other fields leave the routing alone; routing: null restores the defaults.
         await ProvisioningFixture.JsonAsync(await PatchAsync(workspace, id, """{"friendlyName":"Front desk"}"""), 200);
@@ -91,6 +95,8 @@ public class RoutingSettingsApiTests(ProvisioningFixture api) : IClassFixture<Pr
     [InlineData("""{"duringHours":"robot"}""", "routing.duringHours")]
     [InlineData("""{"voicemailGreeting":{"text":"Hi","audioUrl":"https://cdn.example.com/a.mp3"}}""", "routing.voicemailGreeting")]
     [InlineData("""{"afterHoursGreeting":{"audioUrl":"http://cdn.example.com/a.mp3"}}""", "routing.afterHoursGreeting.audioUrl")]
+    [InlineData("""{"transferOnDtmfZero":"yes","forward":{"targets":["+14155550100"]}}""", "routing.transferOnDtmfZero")]
+    [InlineData("""{"transferOnDtmfZero":true}""", "routing.forward")]
     [InlineData("""{"colour":"blue"}""", "routing.colour")]
     [InlineData("[]", "routing")]
     public async Task Invalid_routing_is_400_naming_the_field_and_changes_nothing(string routing, string field)

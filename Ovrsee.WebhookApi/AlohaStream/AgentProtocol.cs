@@ -18,6 +18,8 @@ public sealed class AgentInbound
     public const string Handled = "handled";
     public const string Hangup = "hangup";
     public const string Voicemail = "voicemail";
+    /// <summary>Hand the caller to a person (the number's forward targets, else voicemail); ends the agent's part.</summary>
+    public const string Transfer = "transfer";
 
     public string? Type { get; set; }
     public string? Payload { get; set; }

@@ -15,7 +15,8 @@ namespace Ovrsee.WebhookApi.AlohaStream;
 /// over after <see cref="AlohaStreamOptions.BuiltInListenTimeout"/>, so nobody waits in silence.</item>
 /// </list>
 /// Either way the stream ends without <c>agent-handled</c>, so the Connect action's TwiML speaks
-/// the voicemail greeting and records.
+/// the voicemail greeting and records. In either role, 0 on a number with <c>transferOnDtmfZero</c>
+/// is a transfer to a person instead (<see cref="CallTransfer"/>).
 /// </summary>
 public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IVoiceAgent
 {
@@ -27,12 +28,13 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
 
     public Task<IVoiceAgentSession> ConnectAsync(AgentCall call, CancellationToken cancellationToken) =>
         Task.FromResult<IVoiceAgentSession>(call.BuiltInAgent
-            ? new Session(SpokenPrompt.Frames, options.Value.BuiltInPlaybackTimeout, options.Value.BuiltInListenTimeout)
-            : new Session(GreetingClip.Frames, options.Value.BuiltInPlaybackTimeout, listenTimeout: null));
+            ? new Session(SpokenPrompt.Frames, options.Value.BuiltInPlaybackTimeout, options.Value.BuiltInListenTimeout, call.TransferOnDtmfZero)
+            : new Session(GreetingClip.Frames, options.Value.BuiltInPlaybackTimeout, listenTimeout: null, call.TransferOnDtmfZero));
 
     /// <param name="greeting">μ-law frames played first; a key press interrupts them.</param>
     /// <param name="listenTimeout">Null for the fallback: voicemail as soon as the greeting has played.</param>
-    private sealed class Session(IReadOnlyList<byte[]> greeting, TimeSpan playbackTimeout, TimeSpan? listenTimeout) : IVoiceAgentSession
+    /// <param name="transferOnZero">The number lets the caller press 0 for a person, in either role.</param>
+    private sealed class Session(IReadOnlyList<byte[]> greeting, TimeSpan playbackTimeout, TimeSpan? listenTimeout, bool transferOnZero) : IVoiceAgentSession
     {
         public async Task<AgentResult> RunAsync(CallerStream caller, IAgentOutput output, CancellationToken cancellationToken)
         {
@@ -68,7 +70,7 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
                     return new AgentResult(AgentEnding.Voicemail, listenTimeout is null ? "voicemail-playback-unconfirmed" : "no-input");
                 }
                 var result = await decided;
-                if (result.Reason == CallerAskedForVoicemail)
+                if (result.Reason == CallerAskedForVoicemail || result.Ending == AgentEnding.Transfer)
                 {
                     // Barge-in: whatever of the greeting has not played yet is dropped.
                     await output.ClearAsync(cancellationToken);
@@ -96,6 +98,8 @@ public sealed class BuiltInVoiceAgent(IOptions<AlohaStreamOptions> options) : IV
                 {
                     switch (signal)
                     {
+                        case CallerSignal.Dtmf { Digit: CallTransfer.TransferDigit } when transferOnZero:
+                            return new AgentResult(AgentEnding.Transfer, CallTransfer.CallerPressedZero);
                         case CallerSignal.MarkPlayed { Name: GreetingMark } when listenTimeout is null:
                             return new AgentResult(AgentEnding.Voicemail, "voicemail");
                         case CallerSignal.MarkPlayed { Name: GreetingMark }:

@@ -82,6 +82,8 @@ public sealed class ExternalVoiceAgent : IVoiceAgent, IDisposable
     {
         // One send at a time on a WebSocket; the audio and signal pumps share it.
         private readonly SemaphoreSlim _sendLock = new(1, 1);
+        // Completed when the caller presses 0 on a number that allows a transfer: the key is ours, not the agent's.
+        private readonly TaskCompletionSource _callerWantsPerson = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private bool _handled;
 
         public async Task<AgentResult> RunAsync(CallerStream caller, IAgentOutput output, CancellationToken cancellationToken)
@@ -105,9 +107,14 @@ public sealed class ExternalVoiceAgent : IVoiceAgent, IDisposable
             var signals = PumpSignalsAsync(caller, pumpStop.Token, cancellationToken);
 
             AgentResult result;
-            if (await Task.WhenAny(receive, audio) == receive)
+            var first = await Task.WhenAny(receive, audio, _callerWantsPerson.Task);
+            if (first == receive)
             {
                 result = await receive;
+            }
+            else if (first == _callerWantsPerson.Task)
+            {
+                result = new AgentResult(AgentEnding.Transfer, CallTransfer.CallerPressedZero);
             }
             else if (!audio.IsCompletedSuccessfully)
             {
@@ -119,17 +126,13 @@ public sealed class ExternalVoiceAgent : IVoiceAgent, IDisposable
             {
                 // Twilio ended the stream and every buffered frame has gone to the agent: tell it.
                 await TaskDeadline.CompletesWithinAsync(signals, options.CloseTimeout);
-                var stopBuffer = new ArrayBufferWriter<byte>(64);
-                AgentOutbound.WriteStop(stopBuffer, "stream-stopped");
-                try
-                {
-                    using var timeout = new CancellationTokenSource(options.CloseTimeout);
-                    await SendAsync(stopBuffer.WrittenMemory, timeout.Token, timeout.Token);
-                }
-                catch (Exception ex) when (IsConnectionFault(ex))
-                {
-                }
+                await SendStopQuietlyAsync("stream-stopped");
                 result = new AgentResult(AgentEnding.CallerGone, "stop");
+            }
+            if (result.Ending == AgentEnding.Transfer)
+            {
+                // The agent's part is over whoever asked: it hears why before the close frame.
+                await SendStopQuietlyAsync(CallTransfer.StopReason);
             }
 
             await pumpStop.CancelAsync();
@@ -158,11 +161,30 @@ public sealed class ExternalVoiceAgent : IVoiceAgent, IDisposable
             }
         }
 
+        private async Task SendStopQuietlyAsync(string reason)
+        {
+            var stopBuffer = new ArrayBufferWriter<byte>(64);
+            AgentOutbound.WriteStop(stopBuffer, reason);
+            try
+            {
+                using var timeout = new CancellationTokenSource(options.CloseTimeout);
+                await SendAsync(stopBuffer.WrittenMemory, timeout.Token, timeout.Token);
+            }
+            catch (Exception ex) when (IsConnectionFault(ex))
+            {
+            }
+        }
+
         private async Task PumpSignalsAsync(CallerStream caller, CancellationToken stop, CancellationToken sendToken)
         {
             var buffer = new ArrayBufferWriter<byte>(128);
             await foreach (var signal in caller.ReadSignalsAsync(stop))
             {
+                if (call.TransferOnDtmfZero && signal is CallerSignal.Dtmf { Digit: CallTransfer.TransferDigit })
+                {
+                    _callerWantsPerson.TrySetResult();
+                    continue;
+                }
                 buffer.ResetWrittenCount();
                 AgentOutbound.WriteSignal(buffer, signal);
                 await SendAsync(buffer.WrittenMemory, stop, sendToken);
@@ -234,6 +256,9 @@ public sealed class ExternalVoiceAgent : IVoiceAgent, IDisposable
                             return new AgentResult(AgentEnding.Hangup, "agent-hangup");
                         case AgentInbound.Voicemail:
                             return new AgentResult(AgentEnding.Voicemail, "agent-voicemail");
+                        case AgentInbound.Transfer:
+                            // Nothing after it is read: a second transfer cannot redirect the call again.
+                            return new AgentResult(AgentEnding.Transfer, CallTransfer.AgentAsked);
                     }
                 }
             }

@@ -1,12 +1,14 @@
 using Npgsql;
 using NpgsqlTypes;
+using Ovrsee.Routing;
 
 namespace Ovrsee.WebhookApi.AlohaStream;
 
 /// <summary>
 /// Checks a stream's <c>start</c> against the database: the callLogId and workspaceId that our
 /// TwiML put in the stream's parameters must belong to the CallSid Twilio names, in the same
-/// account, on a call that has not ended and has not had a stream yet. Cross-tenant by nature (a
+/// account, on a call that has not ended and has not had a stream yet. The same statement reads the
+/// number's routing and voicemail setting, which a transfer needs. Cross-tenant by nature (a
 /// stream knows a CallSid, not a tenant scope), hence SystemPath; one statement, one round trip.
 /// </summary>
 /// <remarks>
@@ -18,8 +20,9 @@ namespace Ovrsee.WebhookApi.AlohaStream;
 public sealed class StreamCallLookup(NpgsqlDataSource dataSource)
 {
     private const string Sql = """
-        SELECT c.from_number, c.to_number, w.agent_stream_url, w.agent_builtin
+        SELECT c.from_number, c.to_number, w.agent_stream_url, w.agent_builtin, n.routing::text, coalesce(n.voicemail_enabled, true)
         FROM call_logs c JOIN workspaces w ON w.id = c.workspace_id
+        LEFT JOIN user_phone_numbers n ON n.id = c.phone_number_id
         WHERE c.call_sid = $1 AND c.id = $2 AND c.workspace_id = $3
           AND ($4::text IS NULL OR c.account_sid IS NULL OR c.account_sid = $4)
           AND c.status_rank < 9
@@ -40,6 +43,7 @@ public sealed class StreamCallLookup(NpgsqlDataSource dataSource)
         {
             return null;
         }
+        var routingJson = reader.IsDBNull(4) ? null : reader.GetString(4);
         return new AgentCall(
             callSid,
             streamSid,
@@ -49,6 +53,10 @@ public sealed class StreamCallLookup(NpgsqlDataSource dataSource)
             reader.IsDBNull(0) ? null : reader.GetString(0),
             reader.IsDBNull(1) ? null : reader.GetString(1),
             reader.IsDBNull(2) ? null : reader.GetString(2),
-            reader.GetBoolean(3));
+            reader.GetBoolean(3),
+            routingJson,
+            reader.GetBoolean(5),
+            // Parsed once per stream, so the caller's key presses need no lookup.
+            RoutingSettings.FromJson(routingJson).TransferOnDtmfZero);
     }
 }

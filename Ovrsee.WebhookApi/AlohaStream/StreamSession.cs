@@ -16,6 +16,7 @@ public sealed class AlohaStreamSessions(
     StreamTimeline timeline,
     ExternalVoiceAgent external,
     BuiltInVoiceAgent builtIn,
+    CallTransfer transfer,
     AlohaStreamMetrics metrics,
     ILogger<StreamSession> logger)
 {
@@ -29,11 +30,13 @@ public sealed class AlohaStreamSessions(
     internal StreamTimeline Timeline => timeline;
     internal ExternalVoiceAgent External => external;
     internal BuiltInVoiceAgent BuiltIn => builtIn;
+    internal CallTransfer Transfer => transfer;
     internal AlohaStreamMetrics Metrics => metrics;
     internal ILogger Logger => logger;
 
-    public Task RunAsync(WebSocket twilio, CancellationToken cancellationToken) =>
-        new StreamSession(twilio, this).RunAsync(cancellationToken);
+    /// <param name="baseUrl">Our public base URL as Twilio reaches us (for the TwiML of a transfer).</param>
+    public Task RunAsync(WebSocket twilio, string baseUrl, CancellationToken cancellationToken) =>
+        new StreamSession(twilio, baseUrl, this).RunAsync(cancellationToken);
 
     internal bool TryClaim(string callSid) => _activeCalls.TryAdd(callSid, 0);
 
@@ -54,6 +57,8 @@ public sealed class AlohaStreamSessions(
 /// Nothing in it waits on the agent or on PostgreSQL.</item>
 /// <item>The agent runs until it ends the call or Twilio does. If it fails before saying it
 /// handled the call, the built-in agent takes over and sends the caller to voicemail.</item>
+/// <item>A transfer (the agent's <c>transfer</c>, or 0 where the number allows it) redirects the live
+/// call through Twilio's REST API first (<see cref="CallTransfer"/>), then ends the stream like any other ending.</item>
 /// <item>We end the stream by closing the socket; Twilio then requests the Connect action, which
 /// answers Hangup when agent-handled was recorded and voicemail otherwise.</item>
 /// </list>
@@ -63,6 +68,7 @@ public sealed partial class StreamSession
     private const int MaxStoredTextLength = 200;
 
     private readonly WebSocket _twilio;
+    private readonly string _baseUrl;
     private readonly AlohaStreamSessions _services;
     private readonly AlohaStreamOptions _options;
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
@@ -72,9 +78,10 @@ public sealed partial class StreamSession
     private int _timelineBudget;
     private long _localSequence;
 
-    internal StreamSession(WebSocket twilio, AlohaStreamSessions services)
+    internal StreamSession(WebSocket twilio, string baseUrl, AlohaStreamSessions services)
     {
         _twilio = twilio;
+        _baseUrl = baseUrl;
         _services = services;
         _options = services.Options;
         _timelineBudget = _options.MaxTimelineEventsPerStream;
@@ -244,6 +251,7 @@ public sealed partial class StreamSession
                 var result = await TalkAsync(caller, output, session.Token);
                 ending = result.Ending switch
                 {
+                    AgentEnding.Transfer => await TransferAsync(result, session.Token),
                     AgentEnding.Voicemail or AgentEnding.Hangup => ("agent", result.Reason),
                     AgentEnding.CallerGone => TwilioEnding(),
                     _ => ("server", result.Reason),
@@ -296,6 +304,18 @@ public sealed partial class StreamSession
             Logger.LogInformation("Stream {StreamSid} for {CallSid} ended by {EndedBy} ({Reason}); agent {Agent}, handled {Handled}, caller frames {Received} received, {Dropped} dropped",
                 _call.StreamSid, _call.CallSid, ending.EndedBy, ending.Reason, _agentName, output.Handled, caller.FramesReceived, caller.FramesDropped);
         }
+    }
+
+    /// <summary>
+    /// Redirects the call before the stream closes: Twilio then stops the stream itself and never asks
+    /// the Connect action. When the redirect fails, closing the stream makes Twilio ask it, and the
+    /// recorded transfer-failed makes its answer voicemail.
+    /// </summary>
+    private async Task<(string EndedBy, string Reason)> TransferAsync(AgentResult result, CancellationToken cancellationToken)
+    {
+        var endedBy = result.Reason == CallTransfer.CallerPressedZero ? "caller" : "agent";
+        var transfer = await _services.Transfer.TransferAsync(_call, _agentName, _baseUrl, result.Reason, cancellationToken);
+        return (endedBy, transfer.Reason);
     }
 
     private (string EndedBy, string Reason) TwilioEnding() => _twilioEnd switch

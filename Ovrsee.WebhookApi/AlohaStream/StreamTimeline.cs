@@ -79,6 +79,10 @@ public sealed class StreamTimeline : BackgroundService
         await InsertAsync([entry], cancellationToken);
     }
 
+    /// <summary>Writes one event now; false when an event with its key was already there (a claim someone else holds).</summary>
+    public async Task<bool> TryClaimNowAsync(TimelineEvent entry, CancellationToken cancellationToken) =>
+        await InsertAsync([entry], cancellationToken) == 1;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<TimelineEvent>(MaxBatch);
@@ -136,7 +140,8 @@ public sealed class StreamTimeline : BackgroundService
         }
     }
 
-    private async Task InsertAsync(IReadOnlyList<TimelineEvent> events, CancellationToken cancellationToken)
+    /// <returns>How many of the events were new.</returns>
+    private async Task<int> InsertAsync(IReadOnlyList<TimelineEvent> events, CancellationToken cancellationToken)
     {
         var count = events.Count;
         var callLogIds = new Guid[count];
@@ -168,5 +173,6 @@ public sealed class StreamTimeline : BackgroundService
             new NpgsqlParameter { Value = dedupeKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
             new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         await batch.ExecuteNonQueryAsync(cancellationToken);
+        return batch.BatchCommands[^1].RecordsAffected;
     }
 }

@@ -2,6 +2,9 @@ namespace Ovrsee.WebhookApi.AlohaStream;
 
 /// <summary>The call a voice agent is asked to take, as verified against the database.</summary>
 /// <param name="BuiltInAgent">The workspace chose the built-in agent (rather than getting it as a fallback).</param>
+/// <param name="RoutingJson">The number's routing settings as stored (null: the defaults), for a transfer.</param>
+/// <param name="VoicemailEnabled">Whether the number takes voicemail (where a failed or targetless transfer ends).</param>
+/// <param name="TransferOnDtmfZero">The number lets a caller press 0 to be transferred to a person.</param>
 public sealed record AgentCall(
     string CallSid,
     string StreamSid,
@@ -11,7 +14,10 @@ public sealed record AgentCall(
     string? From,
     string? To,
     string? AgentStreamUrl,
-    bool BuiltInAgent = false);
+    bool BuiltInAgent = false,
+    string? RoutingJson = null,
+    bool VoicemailEnabled = true,
+    bool TransferOnDtmfZero = false);
 
 /// <summary>
 /// Something that can talk to a caller: the workspace's external Aloha agent, or the built-in
@@ -66,6 +72,11 @@ public enum AgentEnding
     Hangup,
     /// <summary>The agent broke (closed, errored, spoke nonsense) before saying how the call ends.</summary>
     Failed,
+    /// <summary>
+    /// The call goes to a person: the agent asked (<c>transfer</c>), or the caller pressed 0 where the
+    /// number allows it. The session redirects the live call (<see cref="CallTransfer"/>) and ends the stream.
+    /// </summary>
+    Transfer,
 }
 
 public sealed record AgentResult(AgentEnding Ending, string Reason);

@@ -74,7 +74,7 @@ public static partial class AlohaStreamApi
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             // Not RequestAborted: a dropped connection shows up in the receive loop as such; this
             // token only says "the server is stopping".
-            await sessions.RunAsync(socket, lifetime.ApplicationStopping);
+            await sessions.RunAsync(socket, PublicUrlRules.BaseUrl(context.Request, webhooks.CurrentValue.PublicBaseUrl), lifetime.ApplicationStopping);
         }
         finally
         {

@@ -21,6 +21,7 @@ public static class AlohaStreamExtensions
         builder.Services.AddSingleton<AgentUrlPolicy>();
         builder.Services.AddSingleton<ExternalVoiceAgent>();
         builder.Services.AddSingleton<BuiltInVoiceAgent>();
+        builder.Services.AddSingleton<CallTransfer>();
         builder.Services.AddSingleton<AlohaStreamMetrics>();
         builder.Services.AddSingleton<AlohaStreamSessions>();
         return builder;

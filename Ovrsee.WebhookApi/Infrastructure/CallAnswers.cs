@@ -91,7 +91,11 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
     /// The Dial's signed action URL carries the attempt and what follows it, so the action's answer
     /// is decided before its (idempotent) write.
     /// </summary>
-    public VoiceResponse Forward(HttpContext context, CallRoute route, int index)
+    public VoiceResponse Forward(HttpContext context, CallRoute route, int index) => Forward(BaseUrl(context), route, index);
+
+    /// <inheritdoc cref="Forward(HttpContext, CallRoute, int)"/>
+    /// <param name="baseUrl">The public base URL Twilio reaches us at (a transfer has no webhook request to take it from).</param>
+    public VoiceResponse Forward(string baseUrl, CallRoute route, int index)
     {
         var forward = route.Settings.Forward!;
         var simultaneous = forward.Strategy == ForwardStrategy.Simultaneous;
@@ -99,7 +103,7 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
         var attempts = simultaneous ? 1 : forward.Targets.Count;
         var voicemailAfter = route.VoicemailEnabled ? 1 : 0;
         var dial = new Dial(
-            action: new Uri($"{BaseUrl(context)}{WebhookRoutes.DialAction}?target={index}&of={attempts}&voicemail={voicemailAfter}"),
+            action: new Uri($"{baseUrl}{WebhookRoutes.DialAction}?target={index}&of={attempts}&voicemail={voicemailAfter}"),
             method: HttpMethod.Post,
             timeout: forward.RingTimeoutSeconds,
             callerId: route.CallerId);
@@ -111,12 +115,15 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
     }
 
     /// <summary>The answer to a Dial action: hang up after a conversation, ring the next target, or voicemail.</summary>
-    public VoiceResponse AfterDial(HttpContext context, DialNext next, CallRoute route, int nextIndex) => next switch
+    public VoiceResponse AfterDial(HttpContext context, DialNext next, CallRoute route, int nextIndex) => AfterDial(BaseUrl(context), next, route, nextIndex);
+
+    /// <inheritdoc cref="AfterDial(HttpContext, DialNext, CallRoute, int)"/>
+    public VoiceResponse AfterDial(string baseUrl, DialNext next, CallRoute route, int nextIndex) => next switch
     {
         DialNext.Hangup => new VoiceResponse().Hangup(),
-        DialNext.Forward when route.Settings.Forward is { } forward && nextIndex < forward.Targets.Count => Forward(context, route, nextIndex),
+        DialNext.Forward when route.Settings.Forward is { } forward && nextIndex < forward.Targets.Count => Forward(baseUrl, route, nextIndex),
         DialNext.Unavailable => Unavailable(),
-        _ => Voicemail(context, route.Decision.Greeting),
+        _ => Voicemail(baseUrl, route.Decision.Greeting),
     };
 
     public VoiceResponse Goodbye() => Say(voicemail.CurrentValue.Goodbye).Hangup();
@@ -126,10 +133,11 @@ public sealed class CallAnswers(IOptionsMonitor<VoicemailOptions> voicemail, IOp
     private static VoiceResponse Say(string text) => new VoiceResponse().Say(text);
 
     /// <param name="greeting">The number's own greeting (text with voice and language, or audio); null: ours.</param>
-    private VoiceResponse Voicemail(HttpContext context, Greeting? greeting = null)
+    private VoiceResponse Voicemail(HttpContext context, Greeting? greeting = null) => Voicemail(BaseUrl(context), greeting);
+
+    private VoiceResponse Voicemail(string baseUrl, Greeting? greeting)
     {
         var options = voicemail.CurrentValue;
-        var baseUrl = BaseUrl(context);
         var twilioTranscribes = options.Transcription == VoicemailTranscription.Twilio;
         var record = new Record(
             // Record needs an action that ends the call; without one Twilio requests this

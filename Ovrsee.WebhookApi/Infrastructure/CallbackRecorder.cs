@@ -60,9 +60,13 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         )
         SELECT EXISTS (SELECT FROM call_events WHERE call_sid = $1 AND kind = 'agent-handled')
+           AND NOT EXISTS (SELECT FROM call_events WHERE call_sid = $1 AND kind = 'transfer-failed')
         """;
 
-    /// <summary>Records that the media stream ended; true when the voice agent handled the call.</summary>
+    /// <summary>
+    /// Records that the media stream ended; true when the voice agent handled the call. A transfer
+    /// that failed means the caller still wanted someone: false, so they reach voicemail.
+    /// </summary>
     public async Task<bool> RecordStreamEndedAsync(TwilioCallback callback, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

@@ -7,7 +7,8 @@ namespace Ovrsee.Tests.Infrastructure;
 
 /// <summary>
 /// The double's call history: the Calls and Recordings list endpoints (filters, paging with
-/// next_page_uri as Twilio pages) and a call's fetch, from state a test puts there.
+/// next_page_uri as Twilio pages), a call's fetch, and a call's update (a redirect with Twiml or Url,
+/// which Twilio refuses with 21220 unless the call is live), from state a test puts there.
 /// </summary>
 public sealed partial class TwilioDouble
 {
@@ -26,6 +27,10 @@ public sealed partial class TwilioDouble
         return recording;
     }
 
+    /// <summary>Every POST to a call instance (…/Calls/{CallSid}.json), refused or not.</summary>
+    public IReadOnlyList<RecordedRequest> CallUpdates =>
+        [.. Requests.Where(r => r.Method == "POST" && CallPath().IsMatch(r.Path))];
+
     public IReadOnlyList<RecordedRequest> CallHistoryRequests =>
         [.. Requests.Where(r => r.Method == "GET" && (r.Path.Contains("/Calls", StringComparison.Ordinal) || r.Path.EndsWith("/Recordings.json", StringComparison.Ordinal)))];
 
@@ -36,6 +41,19 @@ public sealed partial class TwilioDouble
             return _recordings.TryRemove(deleted.Groups["sid"].Value, out _)
                 ? (204, null)
                 : (404, TwilioError(20404, $"The requested resource {request.Path} was not found", 404));
+        }
+        if (request.Method == "POST" && CallPath().Match(request.Path) is { Success: true } updated)
+        {
+            if (!_calls.TryGetValue(updated.Groups["sid"].Value, out var live))
+            {
+                return (404, TwilioError(20404, $"The requested resource {request.Path} was not found", 404));
+            }
+            if (live.Status is not ("queued" or "ringing" or "in-progress"))
+            {
+                return (400, TwilioError(21220, "Call is not in-progress. Cannot redirect.", 400));
+            }
+            live.Updates.Enqueue(request.Form);
+            return (200, JsonSerializer.Serialize(CallResource(live)));
         }
         if (request.Method != "GET")
         {
@@ -166,6 +184,9 @@ public sealed class DoubleCall
     public DateTimeOffset? EndTime { get; set; }
     public int? Duration { get; set; }
     public string Direction { get; init; } = "inbound";
+
+    /// <summary>The forms of the updates Twilio accepted (Twiml, Url, Status…), in order.</summary>
+    public ConcurrentQueue<IReadOnlyDictionary<string, string>> Updates { get; } = new();
 }
 
 public sealed class DoubleRecording

@@ -22,6 +22,7 @@ public sealed class AgentCallLog
     public ConcurrentQueue<string> Digits { get; } = new();
     public ConcurrentQueue<string> Marks { get; } = new();
     public volatile bool StopReceived;
+    public volatile string? StopReason;
     public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
@@ -32,6 +33,8 @@ public sealed class AgentCallLog
 /// listen: one greeting frame and a mark, then only listens (the load test);
 /// handled: says handled, plays a frame and a "bye" mark, hangs up when Twilio confirms "bye";
 /// voicemail: asks for voicemail straight away;
+/// transfer: one greeting frame and a "greeting" mark; once Twilio confirms it, asks for a transfer, twice;
+/// handled-transfer: says handled, then asks for a transfer, twice;
 /// crash: drops the connection (no close frame) after 10 caller frames.
 /// </summary>
 public sealed class FakeAlohaAgent : IAsyncDisposable
@@ -134,9 +137,16 @@ public sealed class FakeAlohaAgent : IAsyncDisposable
                         {
                             await SendAsync(socket, send, new { type = "hangup" });
                         }
+                        if (behaviour == "transfer" && name == "greeting")
+                        {
+                            // The second must change nothing: the call is redirected once.
+                            await SendAsync(socket, send, new { type = "transfer" });
+                            await SendAsync(socket, send, new { type = "transfer" });
+                        }
                         break;
                     case "stop":
                         call!.StopReceived = true;
+                        call.StopReason = root.TryGetProperty("reason", out var reason) ? reason.GetString() : null;
                         break;
                 }
             }
@@ -159,7 +169,7 @@ public sealed class FakeAlohaAgent : IAsyncDisposable
                 await SendAsync(socket, send, new { type = "audio", payload = Convert.ToBase64String(GreetingTwo) });
                 await SendAsync(socket, send, new { type = "mark", name = "greeting" });
                 break;
-            case "listen":
+            case "listen" or "transfer":
                 await SendAsync(socket, send, new { type = "audio", payload = Convert.ToBase64String(GreetingOne) });
                 await SendAsync(socket, send, new { type = "mark", name = "greeting" });
                 break;
@@ -170,6 +180,11 @@ public sealed class FakeAlohaAgent : IAsyncDisposable
                 break;
             case "voicemail":
                 await SendAsync(socket, send, new { type = "voicemail" });
+                break;
+            case "handled-transfer":
+                await SendAsync(socket, send, new { type = "handled" });
+                await SendAsync(socket, send, new { type = "transfer" });
+                await SendAsync(socket, send, new { type = "transfer" });
                 break;
         }
     }

@@ -4,6 +4,9 @@ using Ovrsee.Simulator;
 //     [--chaos duplicate,reorder,retry,delay,drop|all] [--url http://127.0.0.1:5180] [--public-url https://…]
 //     [--token <auth token>] [--step-ms 300] [--seed N] [--recording-wait-seconds 60]
 //     [--dial no-answer,completed]   (what each person a forwarding Dial rings does, in turn)
+//     [--press 0]                    (the key pressed during the agent: 1 leaves a message, 0 asks for a person)
+//     [--api-port 5199]              (our Twilio REST corner on a fixed port: the WebhookApi's Twilio:BaseUrl
+//                                     = http://127.0.0.1:5199 lets the simulator follow a transfer)
 var settings = SimulatorCommandLine.Parse(args);
 if (settings is null)
 {
@@ -11,12 +14,17 @@ if (settings is null)
 }
 
 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-// Against a local system the simulator is Twilio's media host too: the voicemails it leaves can be fetched and played.
-await using var recordings = settings.Options.TargetBaseUrl.IsLoopback ? RecordingServer.Start() : null;
+// Against a local system the simulator is Twilio's media host too (the voicemails it leaves can be
+// fetched and played) and takes call updates (an agent's transfer) when the WebhookApi's Twilio:BaseUrl points here.
+await using var recordings = settings.Options.TargetBaseUrl.IsLoopback ? RecordingServer.Start(settings.ApiPort) : null;
 var simulator = new TwilioSimulator(http, settings.Options with { Recordings = recordings });
 var random = settings.Options.Seed is { } seed ? new Random(seed) : new Random();
 var calls = Enumerable.Range(0, settings.Calls)
-    .Select(_ => SimulatedCall.Random(settings.To, random.NextDouble() < settings.VoicemailShare, random) with { DialOutcomes = settings.DialOutcomes })
+    .Select(_ => SimulatedCall.Random(settings.To, random.NextDouble() < settings.VoicemailShare, random) with
+    {
+        DialOutcomes = settings.DialOutcomes,
+        PressDuringAgent = settings.Press,
+    })
     .ToList();
 
 Console.WriteLine($"Placing {calls.Count} call(s) to {settings.To} via {settings.Options.TargetBaseUrl} (chaos: {settings.ChaosText})");

@@ -1,21 +1,31 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Ovrsee.Simulator;
 
 /// <summary>
-/// Twilio's media host for the recordings the simulator announces: GET
+/// The simulator's corner of Twilio's REST API, loopback only:
+/// <list type="bullet">
+/// <item>Twilio's media host for the recordings the simulator announces: GET
 /// <c>/2010-04-01/Accounts/{AccountSid}/Recordings/{RecordingSid}.wav</c> answers a real WAV file
 /// (a short tone melody), so the WebhookApi's fetch job downloads something a browser can play.
-/// Loopback only; the WebhookApi fetches from it in Development without Twilio credentials.
+/// The WebhookApi fetches from it in Development without Twilio credentials.</item>
+/// <item>A live call's update (POST <c>/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json</c> with
+/// <c>Twiml</c> or <c>Url</c>), what an agent's transfer sends: handed to the simulated call, which
+/// leaves its stream and follows it as Twilio would. Reaches here when the WebhookApi's
+/// <c>Twilio:BaseUrl</c> is this server's <see cref="BaseUrl"/>.</item>
+/// </list>
 /// </summary>
 public sealed partial class RecordingServer : IAsyncDisposable
 {
     private readonly HttpListener _listener;
     private readonly Task _serving;
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _announced = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<CallUpdate>> _updates = new(StringComparer.Ordinal);
 
     private RecordingServer(HttpListener listener, Uri baseUrl)
     {
@@ -26,23 +36,24 @@ public sealed partial class RecordingServer : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
-    public static RecordingServer Start()
+    /// <param name="port">A fixed port (so a WebhookApi's Twilio:BaseUrl can name it); null: any free one.</param>
+    public static RecordingServer Start(int? port = null)
     {
         // HttpListener cannot take port 0: borrow a free port from the OS, retry if someone beats us to it.
         for (var attempt = 1; ; attempt++)
         {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
+            var probe = new TcpListener(IPAddress.Loopback, port ?? 0);
             probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            var chosen = ((IPEndPoint)probe.LocalEndpoint).Port;
             probe.Stop();
-            var baseUrl = new Uri($"http://127.0.0.1:{port}/");
+            var baseUrl = new Uri($"http://127.0.0.1:{chosen}/");
             var listener = new HttpListener { Prefixes = { baseUrl.ToString() } };
             try
             {
                 listener.Start();
                 return new RecordingServer(listener, baseUrl);
             }
-            catch (HttpListenerException) when (attempt < 5)
+            catch (HttpListenerException) when (attempt < 5 && port is null)
             {
                 listener.Close();
             }
@@ -83,9 +94,18 @@ public sealed partial class RecordingServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The first update of a call, when it comes (one per call: Twilio runs the latest, we send one).</summary>
+    public Task<CallUpdate> UpdateOf(string callSid) =>
+        _updates.GetOrAdd(callSid, _ => new TaskCompletionSource<CallUpdate>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
     private void Answer(HttpListenerContext context)
     {
         using var response = context.Response;
+        if (context.Request.HttpMethod == "POST" && CallPath().Match(context.Request.Url?.AbsolutePath ?? "") is { Success: true } call)
+        {
+            AnswerUpdate(context, call.Groups["account"].Value, call.Groups["sid"].Value);
+            return;
+        }
         var match = RecordingPath().Match(context.Request.Url?.AbsolutePath ?? "");
         if (context.Request.HttpMethod != "GET" || !match.Success || !_announced.TryGetValue(match.Groups["sid"].Value, out var downloaded))
         {
@@ -99,6 +119,31 @@ public sealed partial class RecordingServer : IAsyncDisposable
         downloaded.TrySetResult();
     }
 
+    private void AnswerUpdate(HttpListenerContext context, string accountSid, string callSid)
+    {
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        var form = System.Web.HttpUtility.ParseQueryString(reader.ReadToEnd());
+        var update = new CallUpdate(form["Twiml"], form["Url"]);
+        if (update.Twiml is null && update.Url is null)
+        {
+            // Twilio's answer to an update that says nothing to do.
+            context.Response.StatusCode = 400;
+            return;
+        }
+        _updates.GetOrAdd(callSid, _ => new TaskCompletionSource<CallUpdate>(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(update);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?>
+        {
+            ["sid"] = callSid, ["account_sid"] = accountSid, ["status"] = "in-progress", ["api_version"] = "2010-04-01",
+            ["uri"] = $"/2010-04-01/Accounts/{accountSid}/Calls/{callSid}.json",
+        });
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength64 = body.Length;
+        context.Response.OutputStream.Write(body);
+    }
+
+    [GeneratedRegex(@"^/2010-04-01/Accounts/(?<account>AC[0-9a-fA-F]{32})/Calls/(?<sid>CA[0-9a-zA-Z]{32})\.json$")]
+    private static partial Regex CallPath();
+
     [GeneratedRegex(@"^/2010-04-01/Accounts/AC[0-9a-fA-F]{32}/Recordings/(?<sid>RE[0-9a-fA-F]{32})\.wav$")]
     private static partial Regex RecordingPath();
 
@@ -109,6 +154,9 @@ public sealed partial class RecordingServer : IAsyncDisposable
         await _serving;
     }
 }
+
+/// <summary>A call update as Twilio received it: new TwiML, or a URL to fetch it from.</summary>
+public sealed record CallUpdate(string? Twiml, string? Url);
 
 /// <summary>A few seconds of 8 kHz 16-bit mono PCM: a short tone melody, different per recording.</summary>
 public static class ToneWav

@@ -5,7 +5,12 @@ namespace Ovrsee.Simulator;
 /// What each person a Dial rings does, in turn (Twilio's DialCallStatus: completed, no-answer, busy,
 /// failed); the last repeats. Default: nobody answers, so forwarded calls reach voicemail.
 /// </param>
-public sealed record SimulatedCall(string CallSid, string From, string To, bool LeavesVoicemail, int TalkSeconds, IReadOnlyList<string>? DialOutcomes = null)
+/// <param name="PressDuringAgent">
+/// The key the caller presses halfway through a media stream: 1 (leave a message, the default), or 0
+/// (a person, where the number allows a transfer).
+/// </param>
+public sealed record SimulatedCall(
+    string CallSid, string From, string To, bool LeavesVoicemail, int TalkSeconds, IReadOnlyList<string>? DialOutcomes = null, string PressDuringAgent = "1")
 {
     public static readonly string[] DialStatuses = ["completed", "no-answer", "busy", "failed"];
 

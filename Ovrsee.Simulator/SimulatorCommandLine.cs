@@ -4,7 +4,8 @@ using System.Text.Json;
 namespace Ovrsee.Simulator;
 
 internal sealed record SimulatorCommandLine(
-    SimulatorOptions Options, string To, int Calls, int Concurrency, double VoicemailShare, string ChaosText, TimeSpan RecordingWait, IReadOnlyList<string>? DialOutcomes)
+    SimulatorOptions Options, string To, int Calls, int Concurrency, double VoicemailShare, string ChaosText, TimeSpan RecordingWait, IReadOnlyList<string>? DialOutcomes,
+    string Press, int? ApiPort)
 {
     public static SimulatorCommandLine? Parse(string[] args)
     {
@@ -13,7 +14,7 @@ internal sealed record SimulatorCommandLine(
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
             {
-                Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Options: --to --calls --concurrency --voicemail --chaos --url --public-url --token --step-ms --seed --recording-wait-seconds --dial");
+                Console.Error.WriteLine($"Unexpected argument '{args[i]}'. Options: --to --calls --concurrency --voicemail --chaos --url --public-url --token --step-ms --seed --recording-wait-seconds --dial --press --api-port");
                 return null;
             }
             values[args[i][2..]] = args[++i];
@@ -52,6 +53,13 @@ internal sealed record SimulatorCommandLine(
             }
         }
 
+        var press = values.GetValueOrDefault("press") ?? "1";
+        if (press.Length != 1 || !"0123456789*#".Contains(press[0]))
+        {
+            Console.Error.WriteLine("--press takes the one key a caller presses during the agent: 1 (leave a message) or 0 (a person, where the number allows a transfer).");
+            return null;
+        }
+
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         var calls = Int("calls", 1);
         return new SimulatorCommandLine(
@@ -70,7 +78,9 @@ internal sealed record SimulatorCommandLine(
             values.TryGetValue("voicemail", out var share) ? double.Parse(share, CultureInfo.InvariantCulture) : 1.0,
             values.GetValueOrDefault("chaos") ?? "none",
             TimeSpan.FromSeconds(Int("recording-wait-seconds", 60)),
-            dialOutcomes);
+            dialOutcomes,
+            press,
+            values.ContainsKey("api-port") ? Int("api-port", 0) : null);
     }
 
     private sealed record State(string? WebhookApi, string? PublicBaseUrl);

@@ -26,14 +26,17 @@ public sealed record SimulatorOptions
     public TimeSpan StreamDuration { get; init; } = TimeSpan.FromSeconds(2);
     public int? Seed { get; init; }
 
-    /// <summary>Serves the recordings the simulator announces; without it RecordingUrl points at api.twilio.com, as in production.</summary>
+    /// <summary>
+    /// Serves the recordings the simulator announces (without it RecordingUrl points at api.twilio.com,
+    /// as in production) and takes the calls' REST updates, so a transfer from the agent is followed.
+    /// </summary>
     public RecordingServer? Recordings { get; init; }
 }
 
 /// <summary>
 /// Plays Twilio's part in a call: signs every request as Twilio does, asks for TwiML, follows
 /// it (Record → recording and transcription callbacks; Connect/Stream → the stream ends, then
-/// the Connect action; Dial → the person answers or not, then the Dial action), and sends the status callbacks — with the chaos asked for.
+/// the Connect action, or the TwiML of a REST update that redirected the call (a transfer); Dial → the person answers or not, then the Dial action), and sends the status callbacks — with the chaos asked for.
 /// </summary>
 public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
 {
@@ -118,8 +121,17 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
                     {
                         verbs.Add(await StreamAsync(call, stream, cancellationToken));
                     }
+                    if (options.Recordings?.UpdateOf(call.CallSid) is { IsCompletedSuccessfully: true } updated)
+                    {
+                        // The call was redirected (a transfer): Twilio runs the new TwiML and never asks the Connect action.
+                        var update = updated.Result;
+                        verbs.Add("Redirected");
+                        next = update.Twiml is { } redirected
+                            ? XDocument.Parse(redirected)
+                            : await SendForTwiMLAsync(update.Url!, CallForm(call, "in-progress"), counters, cancellationToken);
+                    }
                     // When the stream ends Twilio asks the Connect action what to do next.
-                    if (verb.Attribute("action")?.Value is { } action)
+                    else if (verb.Attribute("action")?.Value is { } action)
                     {
                         next = await SendForTwiMLAsync(action, CallForm(call, "in-progress"), counters, cancellationToken);
                     }
@@ -165,7 +177,8 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
     /// <summary>
     /// Opens the Media Stream the TwiML asked for, as Twilio does: connected, start (with the
     /// TwiML's Parameters), caller audio at real-time pace, a DTMF digit, stop. Whatever the agent
-    /// sends back is counted. A refused stream simply ends, as it would for Twilio.
+    /// sends back is counted. A refused stream simply ends, as it would for Twilio; so does one whose
+    /// call is redirected through the REST API meanwhile (Twilio stops it: stop, then the new TwiML).
     /// </summary>
     private async Task<string> StreamAsync(SimulatedCall call, XElement stream, CancellationToken cancellationToken)
     {
@@ -189,6 +202,8 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
         {
             string? pressed = null;
             var hungUp = false;
+            Task? redirect = options.Recordings?.UpdateOf(call.CallSid);
+            bool Redirected() => redirect?.IsCompleted == true;
             try
             {
                 await client.SendConnectedAsync();
@@ -196,21 +211,22 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
                 var silence = Enumerable.Repeat((byte)0xFF, 160).ToArray();
                 var frames = (int)(options.StreamDuration.TotalMilliseconds / 20);
                 using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-                for (var i = 0; i < frames && !client.Closed.IsCompleted; i++)
+                for (var i = 0; i < frames && !client.Closed.IsCompleted && !Redirected(); i++)
                 {
                     await client.SendMediaAsync(silence);
                     if (i == frames / 2)
                     {
-                        // "Press 1 to leave a message."
-                        await client.SendDtmfAsync("1");
-                        pressed = "1";
+                        // "Press 1 to leave a message", or 0 for a person.
+                        await client.SendDtmfAsync(call.PressDuringAgent);
+                        pressed = call.PressDuringAgent;
                     }
                     await pace.WaitForNextTickAsync(cancellationToken);
                 }
                 if (!client.Closed.IsCompleted)
                 {
+                    // The caller hangs up, or (redirected) Twilio leaves the stream for the new TwiML.
                     await client.SendStopAsync(call.CallSid);
-                    hungUp = true;
+                    hungUp = !Redirected();
                 }
             }
             catch (System.Net.WebSockets.WebSocketException)
@@ -227,7 +243,7 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
             // The path as the caller lived it: what they heard, what they pressed, who ended the stream.
             return $"Stream(sent {client.MediaFramesSent}, agent {agentFrames}" +
                    (pressed is null ? "" : $", pressed {pressed}") +
-                   (hungUp ? ", caller hung up)" : ", agent ended it)");
+                   (hungUp ? ", caller hung up)" : Redirected() ? ", redirected)" : ", agent ended it)");
         }
     }
 

@@ -102,7 +102,7 @@ public class CallsListTests(WebhookApiFixture api) : IClassFixture<WebhookApiFix
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
         Assert.StartsWith("attachment", response.Content.Headers.ContentDisposition?.ToString());
         var lines = (await response.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("id,callSid,direction,status,from,to,phoneNumberId,startedAt,answeredAt,endedAt,durationSeconds,createdAt,hasVoicemail", lines[0]);
+        Assert.Equal("id,callSid,direction,status,from,to,phoneNumberId,startedAt,answeredAt,endedAt,durationSeconds,createdAt,hasVoicemail,outcome", lines[0]);
         var expected = await ExpectedAsync(workspace, "c.status = 'completed'");
         Assert.Equal(800, expected.Count);
         Assert.Equal(expected, lines.Skip(1).Select(l => Guid.Parse(l[..36])).ToList());

@@ -51,6 +51,14 @@ public class CallOutcomeTests(RoutingFixture api) : IClassFixture<RoutingFixture
         Assert.Equal("voicemail", detail.GetProperty("call").GetProperty("outcome").GetString());
         Assert.Contains(detail.GetProperty("timeline").EnumerateArray(), e => e.GetProperty("kind").GetString() == "forwarded" && e.GetProperty("status").GetString() == "busy");
 
+        // The export carries the outcome in its last column, and filters by it like the list.
+        var export = await CallsApiClient.GetAsync(http, "/api/aloha/calls/export.csv?outcome=forwarded,voicemail", token);
+        Assert.Equal(System.Net.HttpStatusCode.OK, export.StatusCode);
+        var lines = (await export.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith(",hasVoicemail,outcome", lines[0]);
+        var exported = lines.Skip(1).ToDictionary(l => l.Split(',')[1], l => l.Split(',')[^1]);
+        Assert.Equal(new Dictionary<string, string> { [forwarded.CallSid] = "forwarded", [voicemail.CallSid] = "voicemail" }, exported);
+
         var invalid = await CallsApiClient.GetAsync(http, "/api/aloha/calls?outcome=lost", token);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Contains("outcome", await invalid.Content.ReadAsStringAsync());

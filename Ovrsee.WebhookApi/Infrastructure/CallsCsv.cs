@@ -16,7 +16,8 @@ public static partial class CallsCsv
 
     private static readonly string Header = string.Join(',',
         "id", "callSid", "direction", "status", "from", "to", "phoneNumberId",
-        "startedAt", "answeredAt", "endedAt", "durationSeconds", "createdAt", "hasVoicemail") + "\r\n";
+        // outcome last: columns are only ever added at the end, so a sheet built on the old export still lines up.
+        "startedAt", "answeredAt", "endedAt", "durationSeconds", "createdAt", "hasVoicemail", "outcome") + "\r\n";
 
     /// <summary>Writes the header and every call, flushing every so often so the download starts at once.</summary>
     public static async Task WriteAsync(Stream body, IAsyncEnumerable<CallListItem> calls, CancellationToken cancellationToken)
@@ -40,7 +41,8 @@ public static partial class CallsCsv
             Append(line, Timestamp(call.EndedAt)).Append(',');
             Append(line, call.DurationSeconds?.ToString(CultureInfo.InvariantCulture)).Append(',');
             Append(line, Timestamp(call.CreatedAt)).Append(',');
-            Append(line, call.HasVoicemail ? "true" : "false").Append("\r\n");
+            Append(line, call.HasVoicemail ? "true" : "false").Append(',');
+            Append(line, call.Outcome).Append("\r\n");
             await writer.WriteAsync(line, cancellationToken);
             if (++rows % 500 == 0)
             {

@@ -114,6 +114,27 @@ public class AgentTransferTests(TransferFixture api) : IClassFixture<TransferFix
     }
 
     [Fact]
+    public async Task A_call_already_transferred_elsewhere_is_not_updated_again()
+    {
+        var number = await api.NumberAsync(api.Agent.Url("transfer"), Routing(false, "+14155550175"));
+        var call = await api.RingAsync(number);
+        api.Live(call);
+        // Another replica (or an earlier stream) holds the claim.
+        await Seed.ExecuteAsync(api.Admin, """
+            INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, occurred_at, dedupe_key, payload)
+            SELECT id, workspace_id, call_sid, 'transferred', now(), 'transfer', '{"reason":"elsewhere"}' FROM call_logs WHERE call_sid = $1
+            """, call.CallSid);
+        await using var twilio = await StartAsync(call);
+
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await twilio.WaitForCloseAsync());
+
+        var timeline = await api.TimelineAfterStreamAsync(call.CallSid);
+        Assert.Equal("already-transferred", Only(timeline, "stream-stopped").GetProperty("reason").GetString());
+        Assert.Equal("elsewhere", Only(timeline, "transferred").GetProperty("reason").GetString());
+        Assert.DoesNotContain(api.TwilioApi.CallUpdates, r => r.Path.Contains(call.CallSid, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Zero_is_only_a_key_press_for_the_agent_where_the_number_does_not_allow_a_transfer()
     {
         var number = await api.NumberAsync(api.Agent.Url("converse"), Routing(false, "+14155550182"));

@@ -29,7 +29,7 @@ public static class PhoneNumbersApi
             .RequireWorkspace("owner", "admin")
             .Accepts<UpdatePhoneNumberRequest>("application/json")
             .WithName("UpdatePhoneNumber")
-            .WithSummary("Turns voicemail on or off, sets the number's label and its call routing (hours, forwarding, greetings).");
+            .WithSummary("Turns voicemail on or off, sets the number's label, its call routing (hours, forwarding, greetings) and who gets a text when someone leaves a voicemail.");
         api.MapDelete("/{id}", ReleasePhoneNumber)
             .RequireWorkspace("owner", "admin")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
@@ -56,20 +56,27 @@ public static class PhoneNumbersApi
     {
         var errors = new RequestErrors();
         var numberId = ParseId(id, errors);
-        var body = await RequestValidation.ReadObjectAsync(context.Request, errors, cancellationToken, "voicemailEnabled", "friendlyName", "routing");
+        var body = await RequestValidation.ReadObjectAsync(context.Request, errors, cancellationToken, "voicemailEnabled", "friendlyName", "routing", "voicemailSmsTo");
         bool? voicemail = null;
         var nameSet = false;
         string? name = null;
         var routingSet = false;
         JsonElement routingJson = default;
+        var smsToSet = false;
+        string? smsTo = null;
         if (body is { } json)
         {
             voicemail = RequestValidation.OptionalBoolean(json, "voicemailEnabled", errors);
             name = RequestValidation.FriendlyName(RequestValidation.OptionalString(json, "friendlyName", errors, out nameSet), "friendlyName", errors);
             routingSet = json.TryGetProperty("routing", out routingJson);
-            if (errors.Count == 0 && voicemail is null && !nameSet && !routingSet)
+            smsTo = RequestValidation.OptionalString(json, "voicemailSmsTo", errors, out smsToSet)?.Trim();
+            if (smsTo is not null)
             {
-                errors.Add("body", "Nothing to change: send voicemailEnabled, friendlyName and/or routing.");
+                smsTo = RequestValidation.PhoneNumber(json, "voicemailSmsTo", errors);
+            }
+            if (errors.Count == 0 && voicemail is null && !nameSet && !routingSet && !smsToSet)
+            {
+                errors.Add("body", "Nothing to change: send voicemailEnabled, friendlyName, routing and/or voicemailSmsTo.");
             }
         }
         if (errors.Count > 0)
@@ -86,6 +93,11 @@ public static class PhoneNumbersApi
         {
             return TypedResults.Problem(statusCode: 409, title: "Number released", detail: "This number was released and can no longer be changed.");
         }
+        if (smsTo is not null && smsTo == number.PhoneNumber)
+        {
+            errors.Add("voicemailSmsTo", "Must be another phone than this number itself: the text is sent from it.");
+            return TypedResults.ValidationProblem(errors, title: "Invalid change.");
+        }
         // Read after the number is known: a forward target must not be the number itself.
         RoutingSettings? routing = null;
         if (routingSet && routingJson.ValueKind != JsonValueKind.Null)
@@ -96,7 +108,8 @@ public static class PhoneNumbersApi
                 return TypedResults.ValidationProblem(errors, title: "Invalid change.");
             }
         }
-        var updated = await PhoneNumberStore.UpdateAsync(scope, numberId, voicemail, nameSet, name, routingSet, routing, cancellationToken);
+        var updated = await PhoneNumberStore.UpdateAsync(scope, numberId,
+            new PhoneNumberChange(voicemail, nameSet, name, routingSet, routing, smsToSet, smsTo), cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return TypedResults.Ok(updated);
     }

@@ -14,7 +14,7 @@ public static class PhoneNumberStore
 {
     private const string Columns =
         "id, phone_number, friendly_name, twilio_phone_sid, is_active, voicemail_enabled, webhooks_configured_at, released_at, created_at, updated_at, " +
-        "last_reconciled_at, reconciled_repairs, routing";
+        "last_reconciled_at, reconciled_repairs, routing, voicemail_sms_to";
 
     public static async Task<IReadOnlyList<PhoneNumberDto>> ListAsync(WorkspaceScope scope, bool includeReleased, CancellationToken cancellationToken)
     {
@@ -54,27 +54,26 @@ public static class PhoneNumberStore
         return (await ReadAllAsync(command, cancellationToken)).Single();
     }
 
-    /// <param name="friendlyNameSet">Whether the request said anything about the name (null then clears it).</param>
-    /// <param name="routingSet">Whether the request sent routing (null then restores the defaults).</param>
-    public static async Task<PhoneNumberDto> UpdateAsync(
-        WorkspaceScope scope, Guid id, bool? voicemailEnabled, bool friendlyNameSet, string? friendlyName,
-        bool routingSet, RoutingSettings? routing, CancellationToken cancellationToken)
+    public static async Task<PhoneNumberDto> UpdateAsync(WorkspaceScope scope, Guid id, PhoneNumberChange change, CancellationToken cancellationToken)
     {
         await using var command = scope.CreateCommand($"""
             UPDATE user_phone_numbers
             SET voicemail_enabled = coalesce($2, voicemail_enabled),
                 friendly_name = CASE WHEN $3 THEN $4 ELSE friendly_name END,
                 routing = CASE WHEN $5 THEN $6 ELSE routing END,
+                voicemail_sms_to = CASE WHEN $7 THEN $8 ELSE voicemail_sms_to END,
                 updated_at = now()
             WHERE id = $1
             RETURNING {Columns}
             """);
         command.Parameters.Add(new() { Value = id });
-        command.Parameters.Add(new() { Value = (object?)voicemailEnabled ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean });
-        command.Parameters.Add(new() { Value = friendlyNameSet });
-        command.Parameters.Add(new() { Value = (object?)friendlyName ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = routingSet });
-        command.Parameters.Add(new() { Value = (object?)routing?.ToJson() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new() { Value = (object?)change.VoicemailEnabled ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean });
+        command.Parameters.Add(new() { Value = change.FriendlyNameSet });
+        command.Parameters.Add(new() { Value = (object?)change.FriendlyName ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = change.RoutingSet });
+        command.Parameters.Add(new() { Value = (object?)change.Routing?.ToJson() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new() { Value = change.VoicemailSmsToSet });
+        command.Parameters.Add(new() { Value = (object?)change.VoicemailSmsTo ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return (await ReadAllAsync(command, cancellationToken)).Single();
     }
 
@@ -138,7 +137,8 @@ public static class PhoneNumberStore
                 reader.GetFieldValue<DateTimeOffset>(9),
                 reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
                 reader.GetInt64(11),
-                RoutingSettings.FromJson(reader.IsDBNull(12) ? null : reader.GetString(12))));
+                RoutingSettings.FromJson(reader.IsDBNull(12) ? null : reader.GetString(12)),
+                reader.IsDBNull(13) ? null : reader.GetString(13)));
         }
         return numbers;
     }

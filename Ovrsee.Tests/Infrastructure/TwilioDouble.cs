@@ -170,6 +170,10 @@ public sealed partial class TwilioDouble : IAsyncDisposable
         {
             return history;
         }
+        if (ActOnMessages(request) is { } messages)
+        {
+            return messages;
+        }
         if (AvailablePath().Match(path) is { Success: true } available && request.Method == "GET")
         {
             return (200, AvailableNumbers(available.Groups["type"].Value, request.Query));

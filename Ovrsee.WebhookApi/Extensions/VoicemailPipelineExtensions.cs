@@ -44,6 +44,8 @@ public static class VoicemailPipelineExtensions
         services.AddScoped<IJobHandler, TranscribeVoicemailJob>();
         services.AddScoped<IJobHandler, SummarizeVoicemailJob>();
         services.AddScoped<IJobHandler, DeleteTwilioRecordingJob>();
+        services.AddSingleton<VoicemailSmsStore>();
+        services.AddScoped<IJobHandler, VoicemailSmsJob>();
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RecordingRetentionOptions>, RecordingRetentionOptionsValidator>());
         services.AddOptions<RecordingRetentionOptions>().Bind(configuration.GetSection(RecordingRetentionOptions.SectionName)).ValidateOnStart();

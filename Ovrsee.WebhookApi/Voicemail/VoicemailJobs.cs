@@ -14,6 +14,9 @@ public static class VoicemailJobs
     /// <summary>After the fetch, for workspaces with delete_twilio_recordings: Twilio's copy is deleted.</summary>
     public const string DeleteTwilioRecording = "voicemail.delete-twilio-recording";
 
+    /// <summary>When the summary is settled (made, impossible or dead), for numbers with voicemail_sms_to: the owner's text.</summary>
+    public const string NotifyBySms = "voicemail.notify-sms";
+
     /// <summary>One standing job (dedupe key <see cref="RecordingRetentionJob.DedupeKey"/>) that sweeps expired recordings and re-queues itself.</summary>
     public const string RecordingRetention = "recordings.retention";
 

@@ -68,6 +68,15 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
         ON CONFLICT (kind, dedupe_key) DO NOTHING
         """;
 
+    // The owner's text about the voicemail, for numbers that asked for one (voicemail_sms_to).
+    private static string SmsNotification(string source, string condition = "true") => $"""
+        INSERT INTO jobs (workspace_id, kind, dedupe_key, payload)
+        SELECT s.workspace_id, '{VoicemailJobs.NotifyBySms}', s.id::text, jsonb_build_object('{VoicemailJobs.PayloadKey}', s.id)
+        FROM {source} s JOIN call_logs c ON c.id = s.call_log_id JOIN user_phone_numbers n ON n.id = c.phone_number_id
+        WHERE n.voicemail_sms_to IS NOT NULL AND {condition}
+        ON CONFLICT (kind, dedupe_key) DO NOTHING
+        """;
+
     private const string VoicemailColumns = "id, workspace_id, call_log_id, call_sid, recording_sid";
 
     private static readonly string DownloadedSql = $"""
@@ -119,8 +128,11 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
             UPDATE voicemail_messages SET summary = $2, summary_status = 'completed', summary_error = NULL, updated_at = now()
             WHERE id = $1 AND summary_status <> 'completed'
             RETURNING {VoicemailColumns}
+        ),
+        event AS (
+            {Event("stored", "voicemail-summary", "completed", "jsonb_build_object('voicemailId', id, 'source', $2::jsonb->'source', 'urgency', $2::jsonb->'urgency')")}
         )
-        {Event("stored", "voicemail-summary", "completed", "jsonb_build_object('voicemailId', id, 'source', $2::jsonb->'source', 'urgency', $2::jsonb->'urgency')")}
+        {SmsNotification("stored")}
         """;
 
     /// <summary>Stores the summary unless one is already there: one summary, one event.</summary>
@@ -137,8 +149,11 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
                 updated_at        = now()
             WHERE id = $1 AND summary_status <> 'completed'
             RETURNING {VoicemailColumns}
+        ),
+        event AS (
+            {Event("stored", "voicemail-summary", "not_applicable", "jsonb_build_object('voicemailId', id, 'reason', $2::text)")}
         )
-        {Event("stored", "voicemail-summary", "not_applicable", "jsonb_build_object('voicemailId', id, 'reason', $2::text)")}
+        {SmsNotification("stored")}
         """;
 
     /// <summary>
@@ -162,8 +177,11 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
                     updated_at        = now()
                 WHERE id = $1
                 RETURNING {VoicemailColumns}
+            ),
+            next AS (
+                {NextJob("vm", "$5::text")}
             )
-            {NextJob("vm", "$5::text")}
+            {SmsNotification("vm", "$3::text IS NOT NULL")}
             """, connection, transaction)
         {
             Parameters = { Id(id), Text(transcriptError), Text(summaryStatus), Text(summaryError), Text(nextKind) },

@@ -75,6 +75,7 @@ public static class Extensions
         builder.AddVoicemailPipeline();
         builder.AddAlohaStream();
         builder.AddCallReconciliation();
+        builder.AddDomainEvents();
 
         builder.AddForwardedHeadersFromTrustedProxies();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UnverifiedTrafficOptions>, UnverifiedTrafficOptionsValidator>());

@@ -1,0 +1,102 @@
+using Npgsql;
+using NpgsqlTypes;
+using Ovrsee.Data;
+
+namespace Ovrsee.WebhookApi.Events;
+
+/// <summary>
+/// Reads the outbox in commit-safe order (migration 0120): rows of transactions below the
+/// snapshot horizon, after a cursor, ordered by (tx_id, position). A reader that keeps its last
+/// cursor never skips a row, however late a transaction commits.
+/// </summary>
+public sealed class DomainEventLog(NpgsqlDataSource dataSource)
+{
+    private const string Columns = "position, tx_id::text, id, workspace_id, call_log_id, call_seq, type, occurred_at, data::text";
+
+    private const string AfterSql = $"""
+        SELECT {Columns}
+        FROM domain_events
+        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND (tx_id, position) > ($1::text::xid8, $2)
+        ORDER BY tx_id, position
+        LIMIT $3
+        """;
+
+    private const string WorkspaceAfterSql = $"""
+        SELECT {Columns}
+        FROM domain_events
+        WHERE workspace_id = $4
+          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND (tx_id, position) > ($1::text::xid8, $2)
+        ORDER BY tx_id, position
+        LIMIT $3
+        """;
+
+    /// <summary>Every workspace's events (the webhook dispatcher, the live feed's shared reader).</summary>
+    public async Task<IReadOnlyList<DomainEvent>> ReadAsync(EventCursor after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = SystemPath.CreateBatch(connection, AfterSql, CursorParameters(after, limit));
+        return await ReadAllAsync(batch, cancellationToken);
+    }
+
+    /// <summary>One workspace's events, read as that tenant (row-level security applies).</summary>
+    public async Task<IReadOnlyList<DomainEvent>> ReadWorkspaceAsync(Guid workspaceId, EventCursor after, int limit, CancellationToken cancellationToken)
+    {
+        await using var scope = await WorkspaceScope.BeginAsync(dataSource, workspaceId, cancellationToken);
+        await using var command = scope.CreateCommand(WorkspaceAfterSql);
+        command.Parameters.AddRange(CursorParameters(after, limit));
+        command.Parameters.Add(new NpgsqlParameter { Value = workspaceId, NpgsqlDbType = NpgsqlDbType.Uuid });
+        var events = new List<DomainEvent>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                events.Add(Read(reader));
+            }
+        }
+        await scope.CommitAsync(cancellationToken);
+        return events;
+    }
+
+    /// <summary>
+    /// Where a reader that wants only what happens from now on starts: just before the oldest
+    /// transaction still running, so nothing that commits later is skipped.
+    /// </summary>
+    public async Task<EventCursor> HeadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", connection);
+        var horizon = ulong.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!, System.Globalization.CultureInfo.InvariantCulture);
+        return new EventCursor(horizon - 1, long.MaxValue);
+    }
+
+    private static NpgsqlParameter[] CursorParameters(EventCursor after, int limit) =>
+    [
+        new() { Value = after.TxId.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType = NpgsqlDbType.Text },
+        new() { Value = after.Position, NpgsqlDbType = NpgsqlDbType.Bigint },
+        new() { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer },
+    ];
+
+    private static async Task<IReadOnlyList<DomainEvent>> ReadAllAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
+    {
+        var events = new List<DomainEvent>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(Read(reader));
+        }
+        return events;
+    }
+
+    private static DomainEvent Read(NpgsqlDataReader reader) => new(
+        reader.GetInt64(0),
+        ulong.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture),
+        reader.GetGuid(2),
+        reader.GetGuid(3),
+        reader.IsDBNull(4) ? null : reader.GetGuid(4),
+        reader.IsDBNull(5) ? null : reader.GetInt32(5),
+        reader.GetString(6),
+        reader.GetFieldValue<DateTimeOffset>(7),
+        reader.GetString(8));
+}

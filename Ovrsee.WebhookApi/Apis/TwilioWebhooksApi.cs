@@ -50,7 +50,9 @@ public static partial class TwilioWebhooksApi
             // Logged by the recorder. The caller still gets an answer: voicemail, as when spooled.
             outcome = null;
         }
-        var route = outcome is { InService: true } ? routing.Decide(outcome, callback) : null;
+        // Decided where the call was recorded (group commit), so call.routed committed with it; a replayed or
+        // single-statement record is decided here.
+        var route = outcome is { InService: true } ? outcome.Route ?? routing.Decide(outcome, callback) : null;
         return Results.Extensions.TwiML(answers.ForIncomingCall(context, outcome, route));
     }
 

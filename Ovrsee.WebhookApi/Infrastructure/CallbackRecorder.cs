@@ -11,6 +11,9 @@ namespace Ovrsee.WebhookApi.Infrastructure;
 public sealed record IncomingCallRecord(Guid CallLogId, Guid? WorkspaceId, bool InService, bool VoicemailEnabled, string? AgentStreamUrl, bool BuiltInAgent = false, string? RoutingJson = null)
 {
     public bool HasAgent => AgentStreamUrl is not null || BuiltInAgent;
+
+    /// <summary>Where the call was sent, decided in the transaction that recorded it (group commit); null when not decided there.</summary>
+    public CallRoute? Route { get; init; }
 }
 
 /// <summary>What the Dial action needs to answer: the call's numbers and its number's routing now.</summary>
@@ -23,7 +26,8 @@ public sealed record DialEndedRecord(string? From, string? To, bool VoicemailEna
 /// replays all converge on the same call log and timeline. Cross-tenant by nature: Twilio tells
 /// us a CallSid or a dialled number, not a workspace, hence SystemPath.
 /// </summary>
-public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
+/// <param name="routing">Decides incoming calls' routes inside their transaction, so call.routed commits with the call; null: not decided here.</param>
+public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? routing = null)
 {
     /// <summary>Any callback, for replays: what matters is that it is stored.</summary>
     public async Task RecordAsync(TwilioCallback callback, CancellationToken cancellationToken)
@@ -137,16 +141,26 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
                    $8::int AS sequence_number,
                    $9::timestamptz AS occurred_at
         ),
+        -- The call events this callback settles (migration 0121): it rang, was answered, ended.
+        settles AS (
+            SELECT (1 | CASE WHEN i.status IN ('in-progress', 'answered', 'completed') THEN 2 ELSE 0 END
+                      | CASE WHEN call_status_rank(i.status) >= 9 THEN 4 ELSE 0 END)::smallint AS bits
+            FROM incoming i
+        ),
         call AS (
             INSERT INTO call_logs AS c (
                 workspace_id, phone_number_id, call_sid, account_sid, from_number, to_number, direction,
-                status, status_rank, status_sequence, started_at, answered_at, ended_at, duration_seconds)
+                status, status_rank, status_sequence, started_at, answered_at, ended_at, duration_seconds,
+                event_seq, announced, announcing)
             SELECT n.workspace_id, n.id, i.call_sid, $3, $4, $5, $6,
                    i.status, call_status_rank(i.status), i.sequence_number, i.occurred_at,
                    CASE WHEN i.status IN ('in-progress', 'answered') THEN i.occurred_at END,
                    CASE WHEN call_status_rank(i.status) >= 9 THEN i.occurred_at END,
-                   $10::int
-            FROM incoming i LEFT JOIN number n ON true
+                   $10::int,
+                   -- announcing carries what this callback settles into the conflict branch (EXCLUDED);
+                   -- without a workspace nothing is announced (there is nobody to tell).
+                   4, CASE WHEN n.workspace_id IS NULL THEN 0 ELSE s.bits END, s.bits
+            FROM incoming i CROSS JOIN settles s LEFT JOIN number n ON true
             ON CONFLICT (call_sid) DO UPDATE SET
                 workspace_id     = coalesce(c.workspace_id, EXCLUDED.workspace_id),
                 phone_number_id  = coalesce(c.phone_number_id, EXCLUDED.phone_number_id),
@@ -165,14 +179,37 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
                 answered_at      = least(c.answered_at, EXCLUDED.answered_at),
                 ended_at         = least(c.ended_at, EXCLUDED.ended_at),
                 duration_seconds = greatest(c.duration_seconds, EXCLUDED.duration_seconds),
+                -- SET sees the row as it was (after its lock): only what nobody announced yet.
+                announcing       = CASE WHEN coalesce(c.workspace_id, EXCLUDED.workspace_id) IS NULL THEN 0
+                                        ELSE EXCLUDED.announcing & ~c.announced END,
+                announced        = CASE WHEN coalesce(c.workspace_id, EXCLUDED.workspace_id) IS NULL THEN c.announced
+                                        ELSE c.announced | EXCLUDED.announcing END,
+                event_seq        = c.event_seq + 4,
                 updated_at       = now()
-            RETURNING c.id, c.workspace_id
+            RETURNING c.id, c.workspace_id, c.announcing, c.event_seq, c.call_sid, c.from_number, c.to_number, c.direction,
+                      c.phone_number_id, c.status, c.status_rank, c.duration_seconds, c.answered_at, c.ended_at
         ),
         event AS (
             INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, sequence_number, occurred_at, dedupe_key, payload)
             SELECT call.id, call.workspace_id, i.call_sid, $11, i.status, i.sequence_number, i.occurred_at, $13, $14
             FROM call, incoming i
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
+        ),
+        announced AS (
+            INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
+            SELECT call.workspace_id, call.id, call.event_seq - 4 + e.slot, e.type, e.occurred_at, e.data
+            FROM call, incoming i, LATERAL (VALUES
+                (1, 1, 'call.ringing', i.occurred_at, jsonb_build_object(
+                    'callSid', call.call_sid, 'from', call.from_number, 'to', call.to_number,
+                    'direction', call.direction, 'phoneNumberId', call.phone_number_id)),
+                (2, 3, 'call.answered', coalesce(call.answered_at, i.occurred_at), jsonb_build_object(
+                    'callSid', call.call_sid, 'answeredAt', event_time(coalesce(call.answered_at, i.occurred_at)))),
+                (4, 4, 'call.completed', coalesce(call.ended_at, i.occurred_at), CASE WHEN call.announcing & 4 <> 0 THEN jsonb_build_object(
+                    'callSid', call.call_sid, 'status', call.status, 'durationSeconds', call.duration_seconds,
+                    'endedAt', event_time(coalesce(call.ended_at, i.occurred_at)),
+                    'outcome', call_outcome(call.id, call.status, call.status_rank)) END)
+            ) AS e (bit, slot, type, occurred_at, data)
+            WHERE call.announcing & e.bit <> 0 AND call.workspace_id IS NOT NULL
         )
         SELECT call.id, call.workspace_id, n.id IS NOT NULL, coalesce(n.voicemail_enabled, true), n.agent_stream_url, coalesce(n.agent_builtin, false), n.routing::text
         FROM call LEFT JOIN number n ON true
@@ -196,7 +233,79 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
     public async Task<IncomingCallRecord?[]> RecordManyAsync(IReadOnlyList<TwilioCallback> callbacks, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Incoming calls are routed in the same transaction (call.routed commits with the call):
+        // an explicit transaction, two more round trips per batch, no extra commit. Batches without
+        // one stay a single round trip.
+        var routes = routing is not null && callbacks.Any(c => c.Kind == CallbackKind.IncomingCall);
+        await using var transaction = routes ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        var results = await WriteManyAsync(connection, transaction, callbacks, cancellationToken);
+        if (transaction is not null)
+        {
+            await RouteAsync(connection, transaction, callbacks, results, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        return results;
+    }
+
+    private const string RoutedSql = """
+        WITH routed AS (
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::jsonb[]) AS r (call_log_id, occurred_at, data)
+        ),
+        call AS (
+            UPDATE call_logs c SET announced = c.announced | 8, announcing = 8, event_seq = c.event_seq + 4
+            FROM routed r
+            WHERE c.id = r.call_log_id AND c.announced & 8 = 0 AND c.workspace_id IS NOT NULL
+            RETURNING c.id, c.workspace_id, c.event_seq, r.occurred_at, r.data
+        )
+        INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
+        SELECT workspace_id, id, event_seq - 4 + 2, 'call.routed', occurred_at, data FROM call
+        """;
+
+    /// <summary>Decides each new incoming call's route and writes its call.routed (once per call: a redelivery's decision is not announced again).</summary>
+    private async Task RouteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<TwilioCallback> callbacks,
+        IncomingCallRecord?[] results, CancellationToken cancellationToken)
+    {
+        var callLogIds = new List<Guid>();
+        var occurredAt = new List<DateTime>();
+        var data = new List<string>();
+        for (var i = 0; i < callbacks.Count; i++)
+        {
+            if (callbacks[i].Kind != CallbackKind.IncomingCall || results[i] is not { InService: true } call)
+            {
+                continue;
+            }
+            var route = routing!.Decide(call, callbacks[i]);
+            results[i] = call with { Route = route };
+            callLogIds.Add(call.CallLogId);
+            occurredAt.Add(routing.Now.UtcDateTime);
+            data.Add(JsonSerializer.Serialize(new Dictionary<string, string?>
+            {
+                ["callSid"] = callbacks[i].CallSid,
+                ["route"] = route.Answer.ToString().ToLowerInvariant(),
+                ["period"] = route.Decision.PeriodName,
+            }));
+        }
+        if (callLogIds.Count == 0)
+        {
+            return;
+        }
+        await using var command = new NpgsqlCommand(RoutedSql, connection, transaction)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter { Value = callLogIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                new NpgsqlParameter { Value = occurredAt.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+                new NpgsqlParameter { Value = data.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+            },
+        };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<IncomingCallRecord?[]> WriteManyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
+        IReadOnlyList<TwilioCallback> callbacks, CancellationToken cancellationToken)
+    {
         await using var batch = SystemPath.CreateBatch(connection);
+        batch.Transaction = transaction;
         foreach (var callback in callbacks)
         {
             batch.BatchCommands.Add(callback.Kind switch
@@ -310,15 +419,28 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
         )
         """;
 
-    private const string VoicemailRecordedSql = "WITH " + EnsureCallSql + """
+    // The same, for statements that may write the call's events: its counter moves on under the
+    // row lock (migration 0121), and its workspace and number say who hears of it.
+    private const string EnsureCallForEventsSql = """
+        call AS (
+            INSERT INTO call_logs AS c (call_sid, account_sid, status, status_rank, event_seq)
+            VALUES ($1, $2, 'unknown', 0, 4)
+            ON CONFLICT (call_sid) DO UPDATE SET account_sid = coalesce(c.account_sid, EXCLUDED.account_sid), event_seq = c.event_seq + 4
+            RETURNING c.id, c.workspace_id, c.event_seq
+        )
+        """;
+
+    private const string VoicemailRecordedSql = "WITH " + EnsureCallForEventsSql + """
         ,
         voicemail AS (
             INSERT INTO voicemail_messages AS v (
                 workspace_id, call_log_id, call_sid, recording_sid, recording_url, recording_status,
-                recording_duration_seconds, transcript_status, summary_status)
+                recording_duration_seconds, transcript_status, summary_status, announced, announcing)
             SELECT call.workspace_id, call.id, $1, $3, $4, $5, $6,
                    CASE WHEN $5 = 'completed' THEN 'pending' ELSE 'not_applicable' END,
-                   CASE WHEN $5 = 'completed' THEN 'pending' ELSE 'not_applicable' END
+                   CASE WHEN $5 = 'completed' THEN 'pending' ELSE 'not_applicable' END,
+                   CASE WHEN $5 = 'completed' AND call.workspace_id IS NOT NULL THEN 1 ELSE 0 END,
+                   CASE WHEN $5 = 'completed' AND call.workspace_id IS NOT NULL THEN 1 ELSE 0 END
             FROM call
             ON CONFLICT (recording_sid) DO UPDATE SET
                 workspace_id               = coalesce(v.workspace_id, EXCLUDED.workspace_id),
@@ -330,8 +452,21 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
                 -- as failed or not_applicable); a replayed callback enqueues no new jobs to reopen them.
                 transcript_status          = CASE WHEN v.recording_status = 'completed' OR v.transcript_status IN ('completed', 'processing') THEN v.transcript_status ELSE EXCLUDED.transcript_status END,
                 summary_status             = CASE WHEN v.recording_status = 'completed' OR v.summary_status IN ('completed', 'processing') THEN v.summary_status ELSE EXCLUDED.summary_status END,
+                -- voicemail.recorded once, when the recording first completes (migration 0121).
+                announcing                 = CASE WHEN EXCLUDED.recording_status = 'completed' AND coalesce(v.workspace_id, EXCLUDED.workspace_id) IS NOT NULL
+                                                  THEN 1 & ~v.announced ELSE 0 END,
+                announced                  = CASE WHEN EXCLUDED.recording_status = 'completed' AND coalesce(v.workspace_id, EXCLUDED.workspace_id) IS NOT NULL
+                                                  THEN v.announced | 1 ELSE v.announced END,
                 updated_at                 = now()
-            RETURNING v.id, v.workspace_id, v.recording_status
+            RETURNING v.id, v.workspace_id, v.recording_status, v.announcing, v.recording_duration_seconds
+        ),
+        announced AS (
+            INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
+            SELECT voicemail.workspace_id, call.id, call.event_seq - 4 + 1, 'voicemail.recorded', $7, jsonb_build_object(
+                'voicemailId', voicemail.id, 'callSid', $1::text, 'recordingSid', $3::text,
+                'durationSeconds', voicemail.recording_duration_seconds)
+            FROM voicemail, call
+            WHERE voicemail.announcing & 1 <> 0 AND voicemail.workspace_id IS NOT NULL
         ),
         event AS (
             INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, occurred_at, dedupe_key, payload)
@@ -345,22 +480,37 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource)
         ON CONFLICT (kind, dedupe_key) DO NOTHING
         """;
 
-    private const string VoicemailTranscribedSql = "WITH " + EnsureCallSql + """
+    private const string VoicemailTranscribedSql = "WITH " + EnsureCallForEventsSql + """
         ,
         voicemail AS (
             INSERT INTO voicemail_messages AS v (
                 workspace_id, call_log_id, call_sid, recording_sid, recording_url, recording_status,
-                transcript, transcript_status)
+                transcript, transcript_status, announced, announcing)
             SELECT call.workspace_id, call.id, $1, $3, $4, 'pending', $9,
-                   CASE WHEN $10 = 'completed' THEN 'completed' ELSE 'failed' END
+                   CASE WHEN $10 = 'completed' THEN 'completed' ELSE 'failed' END,
+                   CASE WHEN $10 = 'completed' AND call.workspace_id IS NOT NULL THEN 2 ELSE 0 END,
+                   CASE WHEN $10 = 'completed' AND call.workspace_id IS NOT NULL THEN 2 ELSE 0 END
             FROM call
             ON CONFLICT (recording_sid) DO UPDATE SET
                 transcript        = coalesce(v.transcript, EXCLUDED.transcript),
                 transcript_status = CASE WHEN v.transcript_status = 'completed' THEN v.transcript_status ELSE EXCLUDED.transcript_status END,
                 transcript_error  = CASE WHEN EXCLUDED.transcript_status = 'failed' AND v.transcript_status <> 'completed'
                                          THEN 'Twilio transcription ' || $10 ELSE v.transcript_error END,
+                -- voicemail.transcribed once, for the first transcript (a failure is not announced:
+                -- our own speech-to-text may still succeed; voicemail.summarized always closes the voicemail).
+                announcing        = CASE WHEN EXCLUDED.transcript_status = 'completed' AND coalesce(v.workspace_id, EXCLUDED.workspace_id) IS NOT NULL
+                                         THEN 2 & ~v.announced ELSE 0 END,
+                announced         = CASE WHEN EXCLUDED.transcript_status = 'completed' AND coalesce(v.workspace_id, EXCLUDED.workspace_id) IS NOT NULL
+                                         THEN v.announced | 2 ELSE v.announced END,
                 updated_at        = now()
-            RETURNING v.id
+            RETURNING v.id, v.workspace_id, v.announcing, v.transcript
+        ),
+        announced AS (
+            INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
+            SELECT voicemail.workspace_id, call.id, call.event_seq - 4 + 2, 'voicemail.transcribed', $7, jsonb_build_object(
+                'voicemailId', voicemail.id, 'callSid', $1::text, 'status', 'completed', 'transcript', voicemail.transcript)
+            FROM voicemail, call
+            WHERE voicemail.announcing & 2 <> 0 AND voicemail.workspace_id IS NOT NULL
         )
         INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, occurred_at, dedupe_key, payload)
         SELECT call.id, call.workspace_id, $1, 'voicemail-transcribed', $10, $7, coalesce($11, $3), $8

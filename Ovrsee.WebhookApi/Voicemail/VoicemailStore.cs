@@ -79,6 +79,44 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
 
     private const string VoicemailColumns = "id, workspace_id, call_log_id, call_sid, recording_sid";
 
+    // What a statement that may settle the voicemail returns, for Announce.
+    private const string AnnouncedColumns = VoicemailColumns + ", announcing, transcript_status, transcript, summary_status, summary";
+
+    // Writers of a call's events lock its call_logs row before its voicemail (the callbacks do, by
+    // upserting the call first), so a job and a late Twilio callback cannot deadlock. The UPDATE
+    // that joins this CTE takes the call's lock first.
+    private const string LockCall = """
+        call_lock AS (
+            SELECT c.id AS locked_call_id FROM call_logs c
+            WHERE c.id = (SELECT call_log_id FROM voicemail_messages WHERE id = $1)
+            FOR UPDATE
+        )
+        """;
+
+    // The domain events (migration 0121) for what the UPDATE in `source` settled, announced once
+    // (its announcing bits: 2 transcribed, 4 summarized), numbered by the call's event counter.
+    private static string Announce(string source) => $"""
+        call_seq AS (
+            UPDATE call_logs c SET event_seq = c.event_seq + 4
+            FROM {source} s WHERE c.id = s.call_log_id AND s.announcing <> 0
+            RETURNING c.id, c.event_seq
+        ),
+        announced AS (
+            INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
+            SELECT s.workspace_id, s.call_log_id, q.event_seq - 4 + e.slot, e.type, now(), e.data
+            FROM {source} s JOIN call_seq q ON q.id = s.call_log_id, LATERAL (VALUES
+                (2, 2, 'voicemail.transcribed', jsonb_build_object(
+                    'voicemailId', s.id, 'callSid', s.call_sid, 'status', s.transcript_status, 'transcript', s.transcript)),
+                (4, 3, 'voicemail.summarized', jsonb_build_object(
+                    'voicemailId', s.id, 'callSid', s.call_sid, 'status', s.summary_status, 'summary', s.summary))
+            ) AS e (bit, slot, type, data)
+            WHERE s.announcing & e.bit <> 0 AND s.workspace_id IS NOT NULL
+        )
+        """;
+
+    // SET clauses that announce `bit` once (SET sees the row as it was).
+    private static string Announcing(string bit) => $"announcing = {bit} & ~announced, announced = announced | {bit}";
+
     private static readonly string DownloadedSql = $"""
         WITH vm AS (
             UPDATE voicemail_messages SET storage_path = $2, updated_at = now()
@@ -96,11 +134,15 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
         ExecuteAsync(DownloadedSql, cancellationToken, Id(id), Text(storagePath), Text(nextKind));
 
     private static readonly string TranscribedSql = $"""
-        WITH stored AS (
-            UPDATE voicemail_messages SET transcript = $2, transcript_status = 'completed', transcript_error = NULL, updated_at = now()
+        WITH {LockCall},
+        stored AS (
+            UPDATE voicemail_messages SET transcript = $2, transcript_status = 'completed', transcript_error = NULL, updated_at = now(),
+                {Announcing("2")}
+            FROM call_lock
             WHERE id = $1 AND transcript_status <> 'completed'
-            RETURNING {VoicemailColumns}
+            RETURNING {AnnouncedColumns}
         ),
+        {Announce("stored")},
         vm AS (SELECT {VoicemailColumns} FROM voicemail_messages WHERE id = $1),
         event AS (
             {Event("stored", "voicemail-transcript", "completed",
@@ -124,11 +166,15 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
             """, cancellationToken, Id(id), Text(kind));
 
     private static readonly string SummarizedSql = $"""
-        WITH stored AS (
-            UPDATE voicemail_messages SET summary = $2, summary_status = 'completed', summary_error = NULL, updated_at = now()
+        WITH {LockCall},
+        stored AS (
+            UPDATE voicemail_messages SET summary = $2, summary_status = 'completed', summary_error = NULL, updated_at = now(),
+                {Announcing("4")}
+            FROM call_lock
             WHERE id = $1 AND summary_status <> 'completed'
-            RETURNING {VoicemailColumns}
+            RETURNING {AnnouncedColumns}
         ),
+        {Announce("stored")},
         event AS (
             {Event("stored", "voicemail-summary", "completed", "jsonb_build_object('voicemailId', id, 'source', $2::jsonb->'source', 'urgency', $2::jsonb->'urgency')")}
         )
@@ -140,16 +186,20 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
         ExecuteAsync(SummarizedSql, cancellationToken, Id(id), new NpgsqlParameter { Value = summaryJson, NpgsqlDbType = NpgsqlDbType.Jsonb });
 
     private static readonly string NoSummarySql = $"""
-        WITH stored AS (
+        WITH {LockCall},
+        stored AS (
             UPDATE voicemail_messages SET
                 summary_status    = 'not_applicable',
                 summary_error     = $2,
                 transcript_status = CASE WHEN transcript_status IN ('pending', 'processing') THEN coalesce($3, transcript_status) ELSE transcript_status END,
                 transcript_error  = CASE WHEN transcript_status IN ('pending', 'processing') AND $3 IS NOT NULL THEN $4 ELSE transcript_error END,
-                updated_at        = now()
+                updated_at        = now(),
+                {Announcing("4")}
+            FROM call_lock
             WHERE id = $1 AND summary_status <> 'completed'
-            RETURNING {VoicemailColumns}
+            RETURNING {AnnouncedColumns}
         ),
+        {Announce("stored")},
         event AS (
             {Event("stored", "voicemail-summary", "not_applicable", "jsonb_build_object('voicemailId', id, 'reason', $2::text)")}
         )
@@ -168,16 +218,20 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
         string? transcriptError, string? summaryStatus, string? summaryError, string? nextKind, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand($"""
-            WITH vm AS (
+            WITH {LockCall},
+            vm AS (
                 UPDATE voicemail_messages SET
                     transcript_status = CASE WHEN $2::text IS NOT NULL AND transcript_status <> 'completed' THEN 'failed' ELSE transcript_status END,
                     transcript_error  = CASE WHEN $2::text IS NOT NULL AND transcript_status <> 'completed' THEN $2 ELSE transcript_error END,
                     summary_status    = CASE WHEN $3::text IS NOT NULL AND summary_status <> 'completed' THEN $3 ELSE summary_status END,
                     summary_error     = CASE WHEN $3::text IS NOT NULL AND summary_status <> 'completed' THEN $4 ELSE summary_error END,
-                    updated_at        = now()
+                    updated_at        = now(),
+                    {Announcing("CASE WHEN $3::text IS NOT NULL AND summary_status <> 'completed' THEN 4 ELSE 0 END")}
+                FROM call_lock
                 WHERE id = $1
-                RETURNING {VoicemailColumns}
+                RETURNING {AnnouncedColumns}
             ),
+            {Announce("vm")},
             next AS (
                 {NextJob("vm", "$5::text")}
             )

@@ -19,8 +19,10 @@ public sealed record CallRoute(RoutingSettings Settings, RoutingDecision Decisio
 
 /// <summary>
 /// Decides where an incoming call goes from its number's routing (read in the same statement that
-/// recorded the call) and the injected clock, and puts the decision on the call's timeline
-/// (<c>routed</c>, for numbers that have routing settings) through the stream timeline's queue, so the answer waits for no second round trip.
+/// recorded the call) and the injected clock. The decision goes on the call's timeline
+/// (<c>routed</c>, for numbers that have routing settings): written by group commit in the call's
+/// own transaction (with call.routed), or through the stream timeline's queue when decided after
+/// a replay, so the answer waits for no second commit.
 /// </summary>
 public sealed class CallRouting(TimeProvider time, StreamTimeline timeline)
 {
@@ -28,7 +30,19 @@ public sealed class CallRouting(TimeProvider time, StreamTimeline timeline)
 
     public DateTimeOffset Now => time.GetUtcNow();
 
+    /// <summary>Decides and puts the decision on the timeline through the stream timeline's queue.</summary>
     public CallRoute Decide(IncomingCallRecord call, TwilioCallback callback)
+    {
+        var route = Route(call, callback);
+        if (TimelineEntry(call, callback, route) is { } entry)
+        {
+            timeline.Enqueue(entry);
+        }
+        return route;
+    }
+
+    /// <summary>Decides only; the caller records the decision (group commit does, in the call's transaction).</summary>
+    public CallRoute Route(IncomingCallRecord call, TwilioCallback callback)
     {
         var settings = RoutingSettings.FromJson(call.RoutingJson);
         var decision = RoutingDecision.For(settings, time.GetUtcNow());
@@ -38,21 +52,21 @@ public sealed class CallRouting(TimeProvider time, StreamTimeline timeline)
             RouteTarget.Agent when call.HasAgent => CallAnswer.Agent,
             _ => call.VoicemailEnabled ? CallAnswer.Voicemail : CallAnswer.Unavailable,
         };
-        var route = new CallRoute(settings, decision, answer, CallerIdFor(settings, callback.Get("From"), callback.Get("To")), call.VoicemailEnabled);
-        // A number without settings routes (and shows) exactly as before they existed: no entry.
-        if (call.WorkspaceId is { } workspaceId && call.RoutingJson is not null)
-        {
-            timeline.Enqueue(new TimelineEvent(call.CallLogId, workspaceId, callback.CallSid, RoutedKind, RoutedKind, time.GetUtcNow(),
+        return new CallRoute(settings, decision, answer, CallerIdFor(settings, callback.Get("From"), callback.Get("To")), call.VoicemailEnabled);
+    }
+
+    /// <summary>The decision's timeline entry; null for a number without settings, which routes (and shows) exactly as before they existed.</summary>
+    public TimelineEvent? TimelineEntry(IncomingCallRecord call, TwilioCallback callback, CallRoute route) =>
+        call.WorkspaceId is { } workspaceId && call.RoutingJson is not null
+            ? new TimelineEvent(call.CallLogId, workspaceId, callback.CallSid, RoutedKind, RoutedKind, time.GetUtcNow(),
                 new Dictionary<string, object?>
                 {
-                    ["period"] = decision.PeriodName,
-                    ["route"] = decision.RouteName,
-                    ["answer"] = answer.ToString().ToLowerInvariant(),
-                    ["timeZone"] = settings.TimeZone,
-                }));
-        }
-        return route;
-    }
+                    ["period"] = route.Decision.PeriodName,
+                    ["route"] = route.Decision.RouteName,
+                    ["answer"] = route.Answer.ToString().ToLowerInvariant(),
+                    ["timeZone"] = route.Settings.TimeZone,
+                })
+            : null;
 
     /// <summary>The route for an answer decided later (after a Dial): the number's settings now.</summary>
     public CallRoute Later(string? routingJson, CallAnswer answer, string? from, string? to, bool voicemailEnabled)

@@ -249,7 +249,15 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
 
     private const string RoutedSql = """
         WITH routed AS (
-            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::jsonb[]) AS r (call_log_id, occurred_at, data)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::jsonb[], $4::text[], $5::jsonb[])
+                AS r (call_log_id, occurred_at, data, call_sid, timeline)
+        ),
+        timeline AS (
+            INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, occurred_at, dedupe_key, payload)
+            SELECT c.id, c.workspace_id, r.call_sid, 'routed', r.occurred_at, 'routed', r.timeline
+            FROM routed r JOIN call_logs c ON c.id = r.call_log_id
+            WHERE r.timeline IS NOT NULL
+            ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         ),
         call AS (
             UPDATE call_logs c SET announced = c.announced | 8, announcing = 8, event_seq = c.event_seq + 4
@@ -268,16 +276,20 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         var callLogIds = new List<Guid>();
         var occurredAt = new List<DateTime>();
         var data = new List<string>();
+        var callSids = new List<string>();
+        var timeline = new List<string?>();
         for (var i = 0; i < callbacks.Count; i++)
         {
             if (callbacks[i].Kind != CallbackKind.IncomingCall || results[i] is not { InService: true } call)
             {
                 continue;
             }
-            var route = routing!.Decide(call, callbacks[i]);
+            var route = routing!.Route(call, callbacks[i]);
             results[i] = call with { Route = route };
             callLogIds.Add(call.CallLogId);
             occurredAt.Add(routing.Now.UtcDateTime);
+            callSids.Add(callbacks[i].CallSid);
+            timeline.Add(routing.TimelineEntry(call, callbacks[i], route) is { } entry ? JsonSerializer.Serialize(entry.Payload) : null);
             data.Add(JsonSerializer.Serialize(new Dictionary<string, string?>
             {
                 ["callSid"] = callbacks[i].CallSid,
@@ -296,6 +308,8 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
                 new NpgsqlParameter { Value = callLogIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
                 new NpgsqlParameter { Value = occurredAt.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
                 new NpgsqlParameter { Value = data.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                new NpgsqlParameter { Value = callSids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter { Value = timeline.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
             },
         };
         await command.ExecuteNonQueryAsync(cancellationToken);

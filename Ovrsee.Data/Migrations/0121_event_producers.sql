@@ -33,21 +33,11 @@ CREATE FUNCTION event_time(at timestamptz) RETURNS text
 AS $$ SELECT to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
 GRANT EXECUTE ON FUNCTION event_time(timestamptz) TO ovrsee_tenant, ovrsee_system;
 
--- Wake readers only when an event was written: every callback statement has an INSERT INTO
--- domain_events that usually writes no row, and a statement trigger fired for each of them (one
--- pointless notification per transaction, one pointless read per reader). A BEFORE ROW trigger
--- runs only for real rows and needs no after-trigger queue; PostgreSQL still folds the repeats of
--- one transaction into one notification, sent on commit (never for a transaction rolled back).
+-- No trigger wakes the readers: PostgreSQL serialises the commits of transactions that NOTIFY (a
+-- database-wide lock held until after the commit's WAL flush, so that notifications queue in
+-- commit order). With 0120's statement trigger, every webhook transaction notified, and the
+-- incoming-call statement ran 3-4x slower under concurrency (pgbench, 8 clients: 164-208 tps with a
+-- notifying row trigger against 515-730 without). The writers ask the process's EventSignal to NOTIFY
+-- after they commit instead, from its own connection, coalesced.
 DROP TRIGGER domain_events_wake_readers ON domain_events;
 DROP FUNCTION notify_event_readers();
-CREATE FUNCTION notify_event_readers() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('ovrsee_events', '');
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER domain_events_wake_readers
-    BEFORE INSERT ON domain_events
-    FOR EACH ROW
-    EXECUTE FUNCTION notify_event_readers();

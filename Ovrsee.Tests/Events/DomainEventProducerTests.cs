@@ -109,6 +109,29 @@ public class DomainEventProducerTests(WebhookApiFixture api) : IClassFixture<Web
     }
 
     [Fact]
+    public async Task Other_replicas_are_woken_through_PostgreSQL_after_the_commit()
+    {
+        var (_, number) = await NumberAsync();
+        await using var listener = new NpgsqlConnection(api.Admin);
+        await listener.OpenAsync();
+        var notified = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.Notification += (_, e) => notified.TrySetResult(e.Channel);
+        await using (var listen = new NpgsqlCommand("LISTEN ovrsee_events", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        await PostAsync("/api/aloha/webhooks/incoming-call", TwilioForms.IncomingCall(Seed.NewCallSid(), From, number), "in");
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!notified.Task.IsCompleted)
+        {
+            await listener.WaitAsync(limit.Token);
+        }
+        Assert.Equal("ovrsee_events", await notified.Task);
+    }
+
+    [Fact]
     public async Task A_call_to_a_number_nobody_owns_announces_nothing()
     {
         var callSid = Seed.NewCallSid();

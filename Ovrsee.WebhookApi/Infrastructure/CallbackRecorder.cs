@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Ovrsee.WebhookApi.Events;
 
 namespace Ovrsee.WebhookApi.Infrastructure;
 
@@ -27,7 +28,8 @@ public sealed record DialEndedRecord(string? From, string? To, bool VoicemailEna
 /// us a CallSid or a dialled number, not a workspace, hence SystemPath.
 /// </summary>
 /// <param name="routing">Decides incoming calls' routes inside their transaction, so call.routed commits with the call; null: not decided here.</param>
-public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? routing = null)
+/// <param name="events">Told after each commit that may have written domain events, to wake their readers.</param>
+public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? routing = null, EventSignal? events = null)
 {
     /// <summary>Any callback, for replays: what matters is that it is stored.</summary>
     public async Task RecordAsync(TwilioCallback callback, CancellationToken cancellationToken)
@@ -218,9 +220,14 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     public async Task<IncomingCallRecord> RecordCallAsync(TwilioCallback callback, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, RecordCallSql, CallParameters(callback));
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        return await ReadCallAsync(reader, cancellationToken);
+        IncomingCallRecord call;
+        await using (var batch = SystemPath.CreateBatch(connection, RecordCallSql, CallParameters(callback)))
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            call = await ReadCallAsync(reader, cancellationToken);
+        }
+        events?.Notify();
+        return call;
     }
 
     /// <summary>
@@ -244,6 +251,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             await RouteAsync(connection, transaction, callbacks, results, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
+        events?.Notify();
         return results;
     }
 
@@ -552,6 +560,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = SystemPath.CreateBatch(connection, sql, parameters);
         await batch.ExecuteNonQueryAsync(cancellationToken);
+        events?.Notify();
     }
 
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };

@@ -21,7 +21,7 @@ public sealed record VoicemailRecord(
 /// the voicemail's new state, its timeline event and the next job commit together, and each is
 /// written so that running it again changes nothing (first result wins, ON CONFLICT DO NOTHING).
 /// </summary>
-public sealed class VoicemailStore(NpgsqlDataSource dataSource)
+public sealed class VoicemailStore(NpgsqlDataSource dataSource, Ovrsee.WebhookApi.Events.EventSignal? events = null)
 {
     private const string GetSql = """
         SELECT v.id, v.workspace_id, v.recording_sid, v.recording_url, v.storage_path, v.transcript,
@@ -269,6 +269,9 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = SystemPath.CreateBatch(connection, sql, parameters);
         await batch.ExecuteNonQueryAsync(cancellationToken);
+        // A step that settled the voicemail wrote its domain event; a dead step's (RecordFailureAsync,
+        // in the runner's transaction) is found by the readers' own periodic look.
+        events?.Notify();
     }
 
     private static NpgsqlParameter Id(Guid id) => new() { Value = id, NpgsqlDbType = NpgsqlDbType.Uuid };

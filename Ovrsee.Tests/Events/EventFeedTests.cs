@@ -285,6 +285,27 @@ public class EventFeedTests(EventFeedFixture api) : IClassFixture<EventFeedFixtu
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Fact]
+    public async Task The_API_description_has_the_feed_its_media_type_parameters_and_problem_responses()
+    {
+        var document = JsonDocument.Parse(await Http.GetStringAsync("/openapi/v1.json")).RootElement;
+
+        var operation = document.GetProperty("paths").GetProperty(Feed).GetProperty("get");
+        Assert.Contains("Server-Sent Events", operation.GetProperty("summary").GetString());
+        Assert.Contains("call.completed", operation.GetProperty("description").GetString());
+        var responses = operation.GetProperty("responses");
+        Assert.True(responses.GetProperty("200").GetProperty("content").TryGetProperty("text/event-stream", out _));
+        foreach (var status in new[] { "400", "401", "403" })
+        {
+            Assert.True(responses.GetProperty(status).GetProperty("content").TryGetProperty("application/problem+json", out _), status);
+        }
+        var parameters = operation.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        Assert.Equal("header", parameters["Last-Event-ID"].GetProperty("in").GetString());
+        Assert.Equal("query", parameters["lastEventId"].GetProperty("in").GetString());
+        Assert.Equal(DomainEventTypes, parameters["types"].GetProperty("schema").GetProperty("items").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.All(parameters.Values, p => Assert.False(string.IsNullOrEmpty(p.GetProperty("description").GetString())));
+    }
+
     private static readonly string[] DomainEventTypes =
         ["call.ringing", "call.answered", "call.routed", "call.completed", "voicemail.recorded", "voicemail.transcribed", "voicemail.summarized"];
 }

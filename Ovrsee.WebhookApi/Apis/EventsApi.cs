@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Microsoft.Extensions.Options;
 using Ovrsee.Auth;
 using Ovrsee.WebhookApi.Events;
@@ -40,10 +43,50 @@ public static partial class EventsApi
                 """)
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .WithEventFeedDocumentation();
         return api;
     }
+
+    /// <summary>The parameters as they really are (bound as strings so that a mistake is a 400 naming it) and the resume header.</summary>
+    private static TBuilder WithEventFeedDocumentation<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Parameters ??= [];
+            if (operation.Parameters.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == "types") is { } types)
+            {
+                types.Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    Items = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. DomainEvent.Types.Select(t => (JsonNode)JsonValue.Create(t))] },
+                };
+                types.Style = ParameterStyle.Form;
+                types.Explode = false;
+                types.Description = "Only these event types, comma-separated (e.g. call.completed,voicemail.summarized); default all.";
+            }
+            if (operation.Parameters.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == "lastEventId") is { } lastEventId)
+            {
+                lastEventId.Description = "The Last-Event-ID header as a query parameter, for clients that cannot set headers; the header wins.";
+                lastEventId.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+\\.[0-9]+$" };
+            }
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = LastEventIdHeader,
+                In = ParameterLocation.Header,
+                Description = "The id: of the last event received (an EventSource sends it when it reconnects): the events after it are replayed first.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+\\.[0-9]+$" },
+            });
+            operation.Responses ??= [];
+            // Produces(200, contentType) without a body type leaves the media type out of the document.
+            operation.Responses["200"] = new OpenApiResponse
+            {
+                Description = "An open stream of frames: id: <cursor>, event: <type>, data: <event envelope JSON>; a : keep-alive comment every 15 s.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["text/event-stream"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+                },
+            };
+            return Task.CompletedTask;
+        });
 
     /// <param name="types">Comma-separated event types to receive, e.g. call.completed,voicemail.summarized (default: all).</param>
     /// <param name="lastEventId">The id of the last event received, for clients that cannot send the Last-Event-ID header (the header wins).</param>

@@ -12,13 +12,15 @@ namespace Ovrsee.WebhookApi.Events;
 /// A subscriber whose queue is full is cut off: it resumes from the outbox with Last-Event-ID.
 /// </summary>
 public sealed partial class EventFeedHub(
-    DomainEventLog log, EventSignal signal, IOptions<EventFeedOptions> options, ILogger<EventFeedHub> logger) : BackgroundService
+    DomainEventLog log, EventSignal signal, IOptions<EventFeedOptions> options, IHostApplicationLifetime lifetime,
+    ILogger<EventFeedHub> logger) : BackgroundService
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, List<EventFeedSubscription>> _subscribers = [];
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _subscriberCount;
     private long _disconnectedSlow;
+    private bool _stopping;
 
     /// <summary>
     /// Completes once the reader has its starting cursor. A connection subscribes only after it: an
@@ -37,6 +39,12 @@ public sealed partial class EventFeedHub(
         var subscription = new EventFeedSubscription(this, workspaceId, types, options.Value.SubscriberQueueLength);
         lock (_gate)
         {
+            if (_stopping)
+            {
+                // Shutting down: the connection sends its catch-up and ends; the client reconnects elsewhere.
+                subscription.Complete();
+                return subscription;
+            }
             if (!_subscribers.TryGetValue(workspaceId, out var list))
             {
                 _subscribers[workspaceId] = list = [];
@@ -65,6 +73,9 @@ public sealed partial class EventFeedHub(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
+        // Kestrel waits for running requests before it stops, and a feed never ends by itself: end
+        // every feed as soon as shutdown begins (browsers reconnect with Last-Event-ID to another instance).
+        using var onStopping = lifetime.ApplicationStopping.Register(CompleteAll);
         using var stopHeartbeat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var heartbeat = HeartbeatAsync(settings.HeartbeatInterval, stopHeartbeat.Token);
         try
@@ -193,10 +204,13 @@ public sealed partial class EventFeedHub(
     {
         lock (_gate)
         {
+            _stopping = true;
             foreach (var subscription in _subscribers.Values.SelectMany(list => list))
             {
                 subscription.Complete();
             }
+            _subscribers.Clear();
+            _subscriberCount = 0;
         }
     }
 

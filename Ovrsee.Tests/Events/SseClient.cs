@@ -18,6 +18,7 @@ public sealed record SseFrame(string? Id, string? Event, string? Data, string? R
 public sealed class SseClient : IAsyncDisposable
 {
     private static readonly TimeSpan ReadBound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan OverallBound = TimeSpan.FromSeconds(90);
     private readonly HttpResponseMessage _response;
     private readonly StreamReader _reader;
 
@@ -61,9 +62,10 @@ public sealed class SseClient : IAsyncDisposable
         return client;
     }
 
-    public async Task<SseFrame> NextFrameAsync()
+    public async Task<SseFrame> NextFrameAsync(CancellationToken overall = default)
     {
-        using var timeout = new CancellationTokenSource(ReadBound);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(overall);
+        timeout.CancelAfter(ReadBound);
         string? id = null, type = null, retry = null;
         StringBuilder? data = null;
         var comments = new List<string>();
@@ -104,11 +106,14 @@ public sealed class SseClient : IAsyncDisposable
     }
 
     /// <summary>The next frame that carries an event (heartbeats and hints skipped).</summary>
-    public async Task<SseFrame> NextEventAsync()
+    public async Task<SseFrame> NextEventAsync(CancellationToken overall = default)
     {
+        // Heartbeats keep arriving on a stream that carries no event: bound the whole wait, not each frame.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(overall);
+        deadline.CancelAfter(OverallBound);
         while (true)
         {
-            var frame = await NextFrameAsync();
+            var frame = await NextFrameAsync(deadline.Token);
             if (frame.IsEvent)
             {
                 return frame;
@@ -120,9 +125,10 @@ public sealed class SseClient : IAsyncDisposable
     public async Task<List<SseFrame>> EventsThroughAsync(Guid lastId)
     {
         var frames = new List<SseFrame>();
+        using var deadline = new CancellationTokenSource(OverallBound);
         while (true)
         {
-            var frame = await NextEventAsync();
+            var frame = await NextEventAsync(deadline.Token);
             frames.Add(frame);
             if (frame.Json.GetProperty("id").GetGuid() == lastId)
             {

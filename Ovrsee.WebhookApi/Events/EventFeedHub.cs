@@ -155,13 +155,15 @@ public sealed partial class EventFeedHub(
                 EventFrame? frame = null;
                 foreach (var subscription in list)
                 {
-                    if (!subscription.Wants(domainEvent.Type))
+                    if (subscription.Overflowed || !subscription.Wants(domainEvent.Type))
                     {
                         continue;
                     }
                     frame ??= EventFrame.For(domainEvent);
                     if (!subscription.TryDeliver(frame))
                     {
+                        // Nothing after a missing frame may reach this client: it resumes from the outbox instead.
+                        subscription.Overflowed = true;
                         (slow ??= []).Add(subscription);
                     }
                 }
@@ -245,6 +247,9 @@ public sealed class EventFeedSubscription : IDisposable
     public ChannelReader<EventFrame> Frames => _frames.Reader;
 
     public bool Wants(string type) => _types is null || _types.Contains(type);
+
+    /// <summary>Set by the hub (under its lock) when a frame did not fit; the client is being cut off.</summary>
+    internal bool Overflowed { get; set; }
 
     internal bool TryDeliver(EventFrame frame) => _frames.Writer.TryWrite(frame);
 

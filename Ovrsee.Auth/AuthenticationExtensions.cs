@@ -105,12 +105,15 @@ public static class AuthenticationExtensions
             };
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";
+            var problem = new ProblemDetails { Status = 401, Title = "Unauthorized", Detail = detail };
             var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
-            await problems.WriteAsync(new ProblemDetailsContext
+            // WriteAsync throws when no writer accepts the request's Accept header (an EventSource sends
+            // Accept: text/event-stream), which turned this 401 into a 500. The 401 goes out as JSON anyway,
+            // as ASP.NET Core's own ProblemHttpResult does.
+            if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context.HttpContext, ProblemDetails = problem }))
             {
-                HttpContext = context.HttpContext,
-                ProblemDetails = new ProblemDetails { Status = 401, Title = "Unauthorized", Detail = detail },
-            });
+                await context.Response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json");
+            }
         },
     };
 }

@@ -15,6 +15,20 @@ if (args is ["recordings", ..])
 {
     return await RecordingMemory.RunAsync(int.Parse(args.SkipWhile(a => a != "--megabytes").Skip(1).FirstOrDefault() ?? "10", CultureInfo.InvariantCulture));
 }
+// dotnet run -c Release --project Ovrsee.Benchmarks -- sse-idle [--clients 500] [--events 5] [--idle-seconds 20]
+if (args is ["sse-idle", ..])
+{
+    string? SseOption(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+    var clients = int.Parse(SseOption("--clients") ?? "500", CultureInfo.InvariantCulture);
+    var events = int.Parse(SseOption("--events") ?? "5", CultureInfo.InvariantCulture);
+    var idleSeconds = int.Parse(SseOption("--idle-seconds") ?? "20", CultureInfo.InvariantCulture);
+    if (clients is < 1 or > 10_000 || events is < 1 or > 100 || idleSeconds is < 0 or > 600)
+    {
+        Console.Error.WriteLine("Out of range: clients 1-10000, events 1-100, idle-seconds 0-600");
+        return 2;
+    }
+    return await SseIdle.RunAsync(clients, events, idleSeconds);
+}
 if (args is ["signature", ..])
 {
     BenchmarkRunner.Run<SignatureBenchmarks>(args: args[1..]);
@@ -22,7 +36,7 @@ if (args is ["signature", ..])
 }
 if (args is not ["compare", ..])
 {
-    Console.Error.WriteLine($"Usage: compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature");
+    Console.Error.WriteLine($"Usage: compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N]");
     return 2;
 }
 

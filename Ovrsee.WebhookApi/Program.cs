@@ -23,6 +23,7 @@ app.MapWebhookReadiness();
 app.MapDefaultOpenApi();
 app.MapTwilioWebhooksApi();
 app.MapCallsApi();
+app.MapEventsApi();
 app.MapRecordingSettingsApi();
 app.MapAgentSettingsApi();
 app.MapAlohaStreamApi();

@@ -38,6 +38,8 @@ public static class Extensions
             cursor paging, CSV export, one call in full with its timeline, voicemail, transcript, summary and pipeline
             jobs, the voicemail audio). Every Calls operation needs a bearer token (Supabase or OIDC) of a workspace
             member, and X-Workspace-Id when the user belongs to several workspaces; errors are Problem Details.
+            **Events**: the same workspace's call and voicemail events, live, as Server-Sent Events
+            (`GET /api/aloha/events`), resumable with Last-Event-ID; same authentication.
             **Twilio webhooks** (`/api/aloha/webhooks/*`) are for Twilio only: form posts signed with
             X-Twilio-Signature, answered with TwiML or 204.
             """);

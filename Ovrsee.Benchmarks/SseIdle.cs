@@ -66,7 +66,7 @@ public static class SseIdle
             };
             var diagnostics = new Uri(address, "/api/aloha/stream-diagnostics?collect=true");
             async Task InsertAsync() => await postgres.ExecuteAsync(BenchmarkStack.OvrseeDatabase,
-                $"INSERT INTO domain_events (workspace_id, type, occurred_at, data) VALUES ('{workspace}', 'call.ringing', now(), '{{\"callSid\":\"CA{Guid.NewGuid():N}\"}}')");
+                $"INSERT INTO domain_events (workspace_id, type, occurred_at, data) VALUES ('{workspace}', 'call.ringing', now(), '{{\"callSid\":\"CA{Guid.NewGuid():N}\"}}'); NOTIFY ovrsee_events");
 
             // Warm-up: JIT, pools, the hub's first fan-out, with a few connections that then leave.
             {

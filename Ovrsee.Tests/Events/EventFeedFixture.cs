@@ -32,10 +32,14 @@ public sealed record InsertedEvent(Guid Id, string Cursor, string Type);
 /// <summary>Events written as the producers will write them: a row in domain_events, as the superuser.</summary>
 public static class DomainEvents
 {
+    // Notifies like a writer's EventSignal does (here inside the transaction, delivered on its commit).
     public const string Insert = """
-        INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
-        VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-        RETURNING id, tx_id::text || '.' || position
+        WITH inserted AS (
+            INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+            RETURNING id, tx_id::text || '.' || position AS cursor
+        )
+        SELECT id, cursor, pg_notify('ovrsee_events', '') FROM inserted
         """;
 
     public static async Task<InsertedEvent> InsertAsync(string admin, Guid workspace, string type = "call.ringing", string data = "{}", Guid? callId = null, int? sequence = null)

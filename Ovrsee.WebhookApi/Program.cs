@@ -25,6 +25,7 @@ app.MapTwilioWebhooksApi();
 app.MapCallsApi();
 app.MapRecordingSettingsApi();
 app.MapAgentSettingsApi();
+app.MapWebhookEndpointsApi();
 app.MapAlohaStreamApi();
 app.MapReconciliationApi();
 

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Ovrsee.WebhookApi.Events;
+using Ovrsee.WebhookApi.OutboundWebhooks;
 
 namespace Ovrsee.WebhookApi.Extensions;
 
@@ -10,5 +13,25 @@ public static class DomainEventsExtensions
         builder.Services.AddSingleton<DomainEventLog>();
         builder.Services.AddSingleton<EventSignal>();
         builder.Services.AddHostedService(services => services.GetRequiredService<EventSignal>());
+        builder.AddOutboundWebhooks();
+    }
+
+    /// <summary>
+    /// Signed outbound webhooks: the endpoint URL rules (API and sender), and, unless
+    /// OutboundWebhooks:Enabled is false, the fan-out (events → deliveries) and the sender.
+    /// </summary>
+    public static void AddOutboundWebhooks(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboundWebhookOptions>, OutboundWebhookOptionsValidator>());
+        builder.Services.AddOptions<OutboundWebhookOptions>()
+            .Bind(builder.Configuration.GetSection(OutboundWebhookOptions.SectionName))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<WebhookUrlPolicy>();
+        builder.Services.AddSingleton<WebhookSenderSignal>();
+        if (builder.Configuration.GetValue($"{OutboundWebhookOptions.SectionName}:Enabled", true))
+        {
+            builder.Services.AddHostedService<WebhookFanOut>();
+            builder.Services.AddHostedService<WebhookSender>();
+        }
     }
 }

@@ -213,4 +213,26 @@ public class WebhookEndpointsApiTests(OutboundWebhooksFixture api) : IClassFixtu
         Assert.Empty((await JsonAsync(Http, HttpMethod.Get, $"{EndpointsPath}/{id}/deliveries?status=failed,dead", owner)).GetProperty("items").EnumerateArray());
         Assert.Equal(5, (await JsonAsync(Http, HttpMethod.Get, $"{EndpointsPath}/{id}/deliveries?status=delivered", owner)).GetProperty("items").GetArrayLength());
     }
+
+    [Fact]
+    public async Task The_openapi_document_describes_every_webhook_endpoint_route()
+    {
+        var response = await Http.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var paths = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("paths");
+
+        foreach (var (path, method) in new[]
+        {
+            (EndpointsPath, "post"), (EndpointsPath, "get"), ($"{EndpointsPath}/{{id}}", "get"), ($"{EndpointsPath}/{{id}}", "patch"),
+            ($"{EndpointsPath}/{{id}}", "delete"), ($"{EndpointsPath}/{{id}}/rotate-secret", "post"), ($"{EndpointsPath}/{{id}}/deliveries", "get"),
+            ($"{EndpointsPath}/{{id}}/deliveries/{{deliveryId}}", "get"), ($"{EndpointsPath}/{{id}}/deliveries/{{deliveryId}}/resend", "post"),
+        })
+        {
+            var operation = paths.GetProperty(path).GetProperty(method);
+            Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("summary").GetString()), $"{method} {path}");
+        }
+        var log = paths.GetProperty($"{EndpointsPath}/{{id}}/deliveries").GetProperty("get");
+        Assert.Superset(new HashSet<string?> { "status", "limit", "cursor" },
+            log.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToHashSet());
+    }
 }

@@ -7,6 +7,13 @@ using Ovrsee.Simulator;
 //     [--press 0]                    (the key pressed during the agent: 1 leaves a message, 0 asks for a person)
 //     [--api-port 5199]              (our Twilio REST corner on a fixed port: the WebhookApi's Twilio:BaseUrl
 //                                     = http://127.0.0.1:5199 lets the simulator follow a transfer)
+//   or: dotnet run --project Ovrsee.Simulator -- receive-webhooks --port 5299 --secret whsec_...
+//     (a webhook endpoint that verifies Ovrsee's signatures and prints each event)
+if (args.Length > 0 && args[0] == "receive-webhooks")
+{
+    return await WebhookReceiverServer.RunAsync(args[1..]);
+}
+
 var settings = SimulatorCommandLine.Parse(args);
 if (settings is null)
 {

@@ -26,6 +26,7 @@ app.MapCallsApi();
 app.MapEventsApi();
 app.MapRecordingSettingsApi();
 app.MapAgentSettingsApi();
+app.MapWebhookEndpointsApi();
 app.MapAlohaStreamApi();
 app.MapReconciliationApi();
 

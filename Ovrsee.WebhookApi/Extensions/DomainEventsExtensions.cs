@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Ovrsee.WebhookApi.Events;
+using Ovrsee.WebhookApi.OutboundWebhooks;
 
 namespace Ovrsee.WebhookApi.Extensions;
 
@@ -20,5 +21,26 @@ public static class DomainEventsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<EventFeedHub>();
         builder.Services.AddHostedService(services => services.GetRequiredService<EventFeedHub>());
+
+        builder.AddOutboundWebhooks();
+    }
+
+    /// <summary>
+    /// Signed outbound webhooks: the endpoint URL rules (API and sender), and, unless
+    /// OutboundWebhooks:Enabled is false, the fan-out (events → deliveries) and the sender.
+    /// </summary>
+    public static void AddOutboundWebhooks(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboundWebhookOptions>, OutboundWebhookOptionsValidator>());
+        builder.Services.AddOptions<OutboundWebhookOptions>()
+            .Bind(builder.Configuration.GetSection(OutboundWebhookOptions.SectionName))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<WebhookUrlPolicy>();
+        builder.Services.AddSingleton<WebhookSenderSignal>();
+        if (builder.Configuration.GetValue($"{OutboundWebhookOptions.SectionName}:Enabled", true))
+        {
+            builder.Services.AddHostedService<WebhookFanOut>();
+            builder.Services.AddHostedService<WebhookSender>();
+        }
     }
 }

@@ -41,6 +41,9 @@ public sealed class AppHostFixture : IAsyncLifetime
             .WithEnvironment("RateLimiting__Webhooks__Burst", "100000")
             // The voicemail pipeline has its own tests; here it would only reach for api.twilio.com.
             .WithEnvironment("Jobs__Enabled", "false")
+            // Outbound webhooks retry within seconds, not minutes, so an endpoint's outage fits in a test.
+            .WithEnvironment("OutboundWebhooks__InitialRetryDelay", "00:00:00.200")
+            .WithEnvironment("OutboundWebhooks__MaxRetryDelay", "00:00:02")
             // A line per request, captured by DCP and forwarded to the test log, costs more than the request.
             .WithEnvironment("Logging__LogLevel__Default", "Warning");
         // The resources' consoles reach the test log only for warnings and errors (PostgreSQL logs to stderr).

@@ -50,19 +50,35 @@ public class EventsChaosTests(AppHostFixture system, ITestOutputHelper output)
         return JsonDocument.Parse(body).RootElement.GetProperty("secret").GetString()!;
     }
 
-    /// <summary>Reads a feed until cancelled; what it got stays in <paramref name="frames"/>.</summary>
-    private static async Task CollectAsync(SseClient client, ConcurrentQueue<SseFrame> frames, CancellationToken stop)
+    /// <summary>
+    /// Reads a feed until cancelled, as a browser's EventSource does: when the server ends the stream
+    /// (it cuts off a client that fell behind), reconnect with the last id. What it got stays in
+    /// <paramref name="frames"/>; returns how many times the server ended the stream.
+    /// </summary>
+    private static async Task<int> CollectAsync(HttpClient http, string token, string? lastEventId, ConcurrentQueue<SseFrame> frames, CancellationToken stop)
     {
-        try
+        var reconnects = 0;
+        while (!stop.IsCancellationRequested)
         {
-            while (true)
+            try
             {
-                frames.Enqueue(await client.NextEventAsync(stop));
+                await using var client = await SseClient.ConnectAsync(http, "/api/aloha/events", token, lastEventId);
+                while (true)
+                {
+                    var frame = await client.NextEventAsync(stop);
+                    frames.Enqueue(frame);
+                    lastEventId = frame.Id;
+                }
+            }
+            catch (EndOfStreamException)
+            {
+                reconnects++;
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
             }
         }
-        catch (Exception) when (stop.IsCancellationRequested)
-        {
-        }
+        return reconnects;
     }
 
     private async Task<HashSet<Guid>> OutboxAsync(Guid workspace) =>
@@ -86,10 +102,10 @@ public class EventsChaosTests(AppHostFixture system, ITestOutputHelper output)
         var feedA2 = new ConcurrentQueue<SseFrame>();
         var feedB = new ConcurrentQueue<SseFrame>();
         using var stopA1 = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-        var clientA1 = await SseClient.ConnectAsync(http, "/api/aloha/events", a.Token);
-        var clientB = await SseClient.ConnectAsync(http, "/api/aloha/events", b.Token);
-        var collectA1 = CollectAsync(clientA1, feedA1, stopA1.Token);
-        var collectB = CollectAsync(clientB, feedB, stop.Token);
+        // Subscribed before any call: the feeds start at the outbox's head.
+        var collectA1 = CollectAsync(http, a.Token, null, feedA1, stopA1.Token);
+        var collectB = CollectAsync(http, b.Token, null, feedB, stop.Token);
+        await Task.Delay(TimeSpan.FromSeconds(1));
 
         using var simulatorHttp = new HttpClient { Timeout = TimeSpan.FromMinutes(3) };
         var simulator = new TwilioSimulator(simulatorHttp, new SimulatorOptions
@@ -109,14 +125,12 @@ public class EventsChaosTests(AppHostFixture system, ITestOutputHelper output)
         Assert.True(await Eventually.TrueAsync(() => Task.FromResult(feedA1.Count >= 10), TimeSpan.FromMinutes(1)), "feed A got nothing");
         await Task.Delay(TimeSpan.FromSeconds(1));
         stopA1.Cancel();
-        await collectA1;
-        await clientA1.DisposeAsync();
+        var cutA1 = await collectA1;
         var lastSeen = feedA1.LastOrDefault()?.Id;
         output.WriteLine($"feed A cut after {feedA1.Count} events (last id {lastSeen}); webhook attempts at A so far: {receiverA.Received.Count}");
         await Task.Delay(TimeSpan.FromSeconds(2));
         Volatile.Write(ref aDown, 0);
-        var clientA2 = await SseClient.ConnectAsync(http, "/api/aloha/events", a.Token, lastEventId: lastSeen);
-        var collectA2 = CollectAsync(clientA2, feedA2, stop.Token);
+        var collectA2 = CollectAsync(http, a.Token, lastSeen, feedA2, stop.Token);
 
         var outcomes = await placing;
         output.WriteLine($"calls placed: {outcomes.Length}, requests: {outcomes.Sum(o => o.RequestsSent)}, retries: {outcomes.Sum(o => o.Retries)}");
@@ -143,9 +157,7 @@ public class EventsChaosTests(AppHostFixture system, ITestOutputHelper output)
                 && outboxA.IsSubsetOf(FeedIds(feedA1.Concat(feedA2))) && outboxB.IsSubsetOf(FeedIds(feedB));
         }, TimeSpan.FromMinutes(3));
         stop.Cancel();
-        await Task.WhenAll(collectA2, collectB);
-        await clientA2.DisposeAsync();
-        await clientB.DisposeAsync();
+        output.WriteLine($"streams the server ended (client fell behind, resumed): A {cutA1 + await collectA2}, B {await collectB}");
         output.WriteLine($"outbox A {outboxA.Count}, B {outboxB.Count}; requests at A {receiverA.Received.Count} ({receiverA.Received.Count(r => !r.Succeeded)} refused while down), at B {receiverB.Received.Count}; feed A {feedA1.Count}+{feedA2.Count}, feed B {feedB.Count}");
         Assert.True(settled, $"not settled: outbox A {outboxA.Count}, delivered {Ids(receiverA.Received).Count}, feed {FeedIds(feedA1.Concat(feedA2)).Count}; outbox B {outboxB.Count}, delivered {Ids(receiverB.Received).Count}, feed {FeedIds(feedB).Count}");
 

@@ -24,8 +24,11 @@ public sealed class EventFeedOptions
     /// <summary>
     /// Frames waiting for one client. A client that falls this far behind is disconnected (it
     /// resumes from the outbox with Last-Event-ID) instead of making us buffer without bound.
+    /// Frames are formatted once and shared, so a slot costs a reference; the default holds several
+    /// of the hub's reads, so a burst (a read of <see cref="ReadBatchSize"/> events at once) does not
+    /// cut off a client that keeps up.
     /// </summary>
-    public int SubscriberQueueLength { get; set; } = 256;
+    public int SubscriberQueueLength { get; set; } = 4096;
 
     /// <summary>
     /// The shared reader's re-read when no notification came. A notification arrives on commit, but

@@ -23,6 +23,8 @@ public static class OurVariants
             ["aspnetcore-info"] = ("WebhookApi, ASP.NET Core request logs at Information", new() { ["Logging__LogLevel__Microsoft.AspNetCore"] = "Information" }),
             // The OpenTelemetry SDK off altogether (tracing, metrics and the log bridge): what telemetry costs.
             ["otel-off"] = ("WebhookApi, OpenTelemetry SDK disabled", new() { ["OTEL_SDK_DISABLED"] = "true" }),
+            // Since 2026-12-02 the SDK is off when no OTLP endpoint is configured; this is the default before.
+            ["otel-on"] = ("WebhookApi, OpenTelemetry SDK on without an exporter", new() { ["OTEL_SDK_DISABLED"] = "false" }),
             // Runtime settings: thread-pool workers spinning before they sleep, and the GC flavour
             // (the Web SDK's default is Server GC, one heap and GC thread per core).
             ["spin-0"] = ("WebhookApi, thread pool without spin-waiting", new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),

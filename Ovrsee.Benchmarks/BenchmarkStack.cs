@@ -11,9 +11,24 @@ public static class OurVariants
         new Dictionary<string, (string, Dictionary<string, string>)>
         {
             ["ours"] = ("WebhookApi (defaults)", []),
+            // The same service again, for schema experiments applied to the database between targets.
+            ["ours-b"] = ("WebhookApi (defaults), second process", []),
+            ["ours-c"] = ("WebhookApi (defaults), third process", []),
             ["per-request"] = ("WebhookApi, one commit per request", new() { ["Webhooks__GroupCommit__Enabled"] = "false" }),
             ["trace-all"] = ("WebhookApi, every request traced", new() { ["Telemetry__TraceSamplingRatio"] = "1" }),
             ["trace-none"] = ("WebhookApi, no request traced", new() { ["Telemetry__TraceSamplingRatio"] = "0" }),
+            // ASP.NET Core's request lines (start, endpoint, finish) at Information, as every run
+            // before 2026-12-02 had them by accident: the benchmark started the service outside its
+            // own directory, so appsettings.json (Microsoft.AspNetCore at Warning) was not read.
+            ["aspnetcore-info"] = ("WebhookApi, ASP.NET Core request logs at Information", new() { ["Logging__LogLevel__Microsoft.AspNetCore"] = "Information" }),
+            // The OpenTelemetry SDK off altogether (tracing, metrics and the log bridge): what telemetry costs.
+            ["otel-off"] = ("WebhookApi, OpenTelemetry SDK disabled", new() { ["OTEL_SDK_DISABLED"] = "true" }),
+            // Since 2026-12-02 the SDK is off when no OTLP endpoint is configured; this is the default before.
+            ["otel-on"] = ("WebhookApi, OpenTelemetry SDK on without an exporter", new() { ["OTEL_SDK_DISABLED"] = "false" }),
+            // Runtime settings: thread-pool workers spinning before they sleep, and the GC flavour
+            // (the Web SDK's default is Server GC, one heap and GC thread per core).
+            ["spin-0"] = ("WebhookApi, thread pool without spin-waiting", new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
+            ["gc-workstation"] = ("WebhookApi, workstation GC", new() { ["DOTNET_gcServer"] = "0" }),
             ["writers-1"] = ("WebhookApi, group commit with 1 writer", new() { ["Webhooks__GroupCommit__Writers"] = "1" }),
             ["writers-4"] = ("WebhookApi, group commit with 4 writers", new() { ["Webhooks__GroupCommit__Writers"] = "4" }),
             // The defaults before #15: ASP.NET Core's request lines and our line per webhook, at Information.
@@ -110,7 +125,9 @@ public sealed class BenchmarkStack : IAsyncDisposable
             environment[setting] = value;
         }
         Console.WriteLine($"Starting {name} on {address}...");
-        var process = ChildProcess.Start("dotnet", [dll], environment, Path.Combine(workDirectory, $"webhookapi-{key}.log"));
+        // Run from its own directory, as its container does (WORKDIR /app): the content root is
+        // where appsettings.json is, so the shipped configuration is what gets measured.
+        var process = ChildProcess.Start("dotnet", [dll], environment, Path.Combine(workDirectory, $"webhookapi-{key}.log"), Path.GetDirectoryName(dll));
         _processes.Add(process);
         await process.WaitUntilHealthyAsync(new Uri(address, "/health"), TimeSpan.FromSeconds(90));
         Targets.Add(new BenchmarkTarget(key, name, address, process.Id, new Uri(address, "/api/aloha/stream-diagnostics"),

@@ -33,6 +33,17 @@ public static class Extensions
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
+            && string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SDK_DISABLED"]))
+        {
+            // Nothing would export them: spans (each request creates its Activity, sampled or not),
+            // metric measurements and log records would be pure cost, about a fifth of a webhook's
+            // CPU (docs/performance.md). The SDK is off unless a collector is configured (the AppHost
+            // sets the endpoint) or OTEL_SDK_DISABLED says otherwise; this also covers what the Aspire
+            // client integrations (Npgsql, ...) register.
+            builder.Configuration.AddInMemoryCollection([new("OTEL_SDK_DISABLED", "true")]);
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

@@ -14,10 +14,19 @@ public static class Extensions
     {
         // Npgsql logs every statement at Information: thousands a minute here, each with its SQL.
         // Warnings and errors stay; traces carry each statement with its timing. The lowest-ranked
-        // source, so Logging__LogLevel__Npgsql=Information in any configuration brings them back.
+        // source, so Logging__LogLevel__Npgsql=Information (or __Microsoft.AspNetCore) in any
+        // configuration brings them back.
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
         {
-            InitialData = [new("Logging:LogLevel:Npgsql", "Warning")],
+            InitialData =
+            [
+                new("Logging:LogLevel:Npgsql", "Warning"),
+                // ASP.NET Core's three lines per request (start, endpoint, finish) cost about as much
+                // CPU as the webhook's own work (docs/performance.md). appsettings.json says the same,
+                // but it is read only when the content root is the app's directory; this holds wherever
+                // the service is started from.
+                new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"),
+            ],
         });
         // The webhook statements are large CTEs sent thousands of times a minute: prepared once per
         // connection, PostgreSQL skips parsing and planning them on every callback.

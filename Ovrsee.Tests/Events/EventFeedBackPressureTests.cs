@@ -4,26 +4,12 @@ using static Ovrsee.Tests.Calls.CallsApiClient;
 namespace Ovrsee.Tests.Events;
 
 /// <summary>The WebhookApi with the smallest per-client queue, so a client that does not read overflows it.</summary>
-public sealed class SmallQueueFeedFixture : WebhookApiFixture
+public sealed class SmallQueueFeedFixture : EventFeedFixture
 {
-    public HttpClient Http { get; private set; } = null!;
-
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["EventFeed__SubscriberQueueLength"] = "8",
     };
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        Http = new HttpClient { BaseAddress = Service.HttpEndpoint, Timeout = Timeout.InfiniteTimeSpan };
-    }
-
-    public override async Task DisposeAsync()
-    {
-        Http.Dispose();
-        await base.DisposeAsync();
-    }
 }
 
 /// <summary>A client that does not keep up is cut off instead of buffered without bound, and resumes with nothing lost.</summary>

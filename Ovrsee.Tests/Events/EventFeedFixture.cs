@@ -5,7 +5,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Events;
 
 /// <summary>The WebhookApi with a one-second heartbeat, and a client whose requests may stay open.</summary>
-public sealed class EventFeedFixture : WebhookApiFixture
+public class EventFeedFixture : WebhookApiFixture
 {
     public HttpClient Http { get; private set; } = null!;
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -46,9 +47,14 @@ public sealed class GroupCommit : IAsyncDisposable
         _options = options.Value;
         _databaseTimeout = recorderOptions.Value.DatabaseTimeout;
         _logger = logger;
-        _writers = _options.Enabled
-            ? Enumerable.Range(0, _options.Writers).Select(_ => Task.Run(WriteLoopAsync)).ToArray()
-            : [];
+        // The writers serve every request: they must not inherit the context (and so the trace) of
+        // the request that happened to create this singleton. Each batch gets its own span instead.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _writers = _options.Enabled
+                ? Enumerable.Range(0, _options.Writers).Select(_ => Task.Run(WriteLoopAsync)).ToArray()
+                : [];
+        }
     }
 
     /// <returns>The call as stored for incoming-call and call-status; null for voicemail callbacks.</returns>
@@ -93,6 +99,7 @@ public sealed class GroupCommit : IAsyncDisposable
         // The same lock order in every transaction (rows are keyed by CallSid), so two batches in
         // flight never wait on each other's rows in opposite orders.
         batch.Sort(static (a, b) => string.CompareOrdinal(a.Callback.CallSid, b.Callback.CallSid));
+        using var activity = StartBatchActivity(batch);
         try
         {
             using var timeout = new CancellationTokenSource(_databaseTimeout);
@@ -129,6 +136,7 @@ public sealed class GroupCommit : IAsyncDisposable
             pending.Completion.TrySetCanceled(pending.CancellationToken);
             return;
         }
+        using var activity = StartBatchActivity([pending]);
         try
         {
             using var timeout = new CancellationTokenSource(_databaseTimeout);
@@ -147,8 +155,29 @@ public sealed class GroupCommit : IAsyncDisposable
         await Task.WhenAll(_writers);
     }
 
+    private static readonly ActivitySource Tracing = new("Ovrsee.WebhookApi.GroupCommit");
+
+    /// <summary>
+    /// A batch's span (its statements nest under it) belongs to the first callback's request trace
+    /// and links the others', so every webhook's trace leads to the transaction that stored it.
+    /// </summary>
+    private static Activity? StartBatchActivity(List<PendingCallback> batch)
+    {
+        if (!Tracing.HasListeners())
+        {
+            return null;
+        }
+        var links = batch.Count > 1 ? batch.Skip(1).Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace)).ToList() : null;
+        var activity = Tracing.StartActivity("group commit", ActivityKind.Internal, batch[0].Trace, links: links);
+        activity?.SetTag("ovrsee.group_commit.size", batch.Count);
+        return activity;
+    }
+
     private sealed record PendingCallback(TwilioCallback Callback, CancellationToken CancellationToken)
     {
         public TaskCompletionSource<IncomingCallRecord?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The request's trace, where the batch that stores this callback is reported.</summary>
+        public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
     }
 }

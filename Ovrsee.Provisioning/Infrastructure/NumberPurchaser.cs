@@ -17,8 +17,9 @@ namespace Ovrsee.Provisioning.Infrastructure;
 /// <list type="number">
 /// <item>the intent is committed to number_purchases before Twilio is asked (with the
 /// Idempotency-Key and a hash of the body, if a key was sent);</item>
-/// <item>the purchase runs while its row is locked, so a duplicate request sees "in progress",
-/// and a crash frees the row at once for whoever retries;</item>
+/// <item>the purchase runs while its lock is held, so a duplicate request sees "in progress",
+/// and a crash frees it at once for whoever retries (an advisory lock: the transaction has no id,
+/// and holds back nobody's events, until it writes the outcome);</item>
 /// <item>Twilio's number and the purchase's answer are committed together; the answer is what
 /// the same key gets from then on.</item>
 /// </list>

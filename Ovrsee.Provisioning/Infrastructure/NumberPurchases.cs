@@ -52,40 +52,69 @@ public static class NumberPurchases
         return await ReadOneAsync(command, cancellationToken);
     }
 
+    /// <summary>What <see cref="TransactionLock"/> locks: one purchase, by its id.</summary>
+    private const string LockKind = "number_purchase";
+
     /// <summary>
-    /// Takes the purchase's row lock for the rest of the transaction, without waiting: null means
-    /// another live request holds it (in progress). A crashed holder's lock is gone with its connection.
+    /// Takes the purchase's lock for the rest of the transaction, without waiting: null means
+    /// another live request or the reconciler holds it (in progress). A crashed holder's lock is
+    /// gone with its connection. An advisory lock, not FOR UPDATE, so that the transaction has no
+    /// id while Twilio works (see <see cref="TransactionLock"/>).
     /// </summary>
     public static async Task<NumberPurchase?> TryLockAsync(WorkspaceScope scope, Guid id, CancellationToken cancellationToken)
     {
-        await using var command = scope.CreateCommand($"SELECT {Columns} FROM number_purchases WHERE id = $1 FOR UPDATE NOWAIT");
-        command.Parameters.Add(new() { Value = id });
-        try
-        {
-            return await ReadOneAsync(command, cancellationToken);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+        if (!await TransactionLock.TryTakeAsync(scope.Connection, scope.Transaction, LockKind, id, cancellationToken))
         {
             return null;
         }
+        // Read after the lock: the previous holder's outcome is committed before its lock ends.
+        await using var command = scope.CreateCommand($"SELECT {Columns} FROM number_purchases WHERE id = $1");
+        command.Parameters.Add(new() { Value = id });
+        return await ReadOneAsync(command, cancellationToken);
     }
 
     /// <summary>
     /// The oldest pending purchase nobody has touched for <paramref name="untouchedFor"/> and no live
-    /// request holds (SKIP LOCKED), locked for the reconciler's transaction.
+    /// request holds, locked for the reconciler's transaction.
     /// </summary>
     public static async Task<NumberPurchase?> ClaimStaleAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, TimeSpan untouchedFor, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"""
-            SELECT {Columns} FROM number_purchases
+        var candidates = new List<Guid>();
+        await using (var list = new NpgsqlCommand("""
+            SELECT id FROM number_purchases
             WHERE state = 'pending' AND updated_at < now() - $1
             ORDER BY updated_at
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED
-            """, connection, transaction);
-        command.Parameters.Add(new() { Value = untouchedFor });
-        return await ReadOneAsync(command, cancellationToken);
+            LIMIT 20
+            """, connection, transaction))
+        {
+            list.Parameters.Add(new() { Value = untouchedFor });
+            await using var reader = await list.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                candidates.Add(reader.GetGuid(0));
+            }
+        }
+
+        foreach (var id in candidates)
+        {
+            // Held by a live request (or another replica's reconciler): skip it, as SKIP LOCKED would.
+            if (!await TransactionLock.TryTakeAsync(connection, transaction, LockKind, id, cancellationToken))
+            {
+                continue;
+            }
+            await using var read = new NpgsqlCommand($"""
+                SELECT {Columns} FROM number_purchases
+                WHERE id = $1 AND state = 'pending' AND updated_at < now() - $2
+                """, connection, transaction);
+            read.Parameters.Add(new() { Value = id });
+            read.Parameters.Add(new() { Value = untouchedFor });
+            if (await ReadOneAsync(read, cancellationToken) is { } purchase)
+            {
+                return purchase;
+            }
+        }
+        return null;
     }
 
     public static Task CompleteAsync(

@@ -27,10 +27,18 @@ public static class PhoneNumberStore
         return await ReadAllAsync(command, cancellationToken);
     }
 
-    /// <param name="forUpdate">Lock the row until the scope ends: the caller is about to change it, in Twilio too.</param>
+    /// <param name="forUpdate">
+    /// Lock the number until the scope ends, waiting for whoever holds it: the caller is about to
+    /// change it, in Twilio too. An advisory lock, not FOR UPDATE, so that the transaction has no id
+    /// while Twilio works (see <see cref="TransactionLock"/>); every writer of a number takes it here.
+    /// </param>
     public static async Task<PhoneNumberDto?> GetAsync(WorkspaceScope scope, Guid id, bool forUpdate, CancellationToken cancellationToken)
     {
-        await using var command = scope.CreateCommand($"SELECT {Columns} FROM user_phone_numbers WHERE id = $1{(forUpdate ? " FOR UPDATE" : "")}");
+        if (forUpdate)
+        {
+            await TransactionLock.TakeAsync(scope.Connection, scope.Transaction, "phone_number", id, cancellationToken);
+        }
+        await using var command = scope.CreateCommand($"SELECT {Columns} FROM user_phone_numbers WHERE id = $1");
         command.Parameters.Add(new() { Value = id });
         return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
     }

@@ -9,8 +9,8 @@ namespace Ovrsee.Provisioning.Infrastructure;
 /// <summary>
 /// Settles purchases left pending by a crash or a Twilio outage when nobody retries them: if the
 /// number is on the account it is recorded for the workspace that asked (bought, so it must not
-/// be lost); if it is not, the intent is forgotten. Pending rows held by a live request are
-/// skipped (SKIP LOCKED), so replicas and retries never settle the same purchase twice.
+/// be lost); if it is not, the intent is forgotten. Purchases whose lock a live request holds are
+/// skipped, so replicas and retries never settle the same purchase twice.
 /// </summary>
 public sealed partial class PurchaseReconciler(
     NpgsqlDataSource dataSource,

@@ -43,7 +43,12 @@ internal static class DeveloperCommands
             // Offline, the simulator is also Twilio's media host (as 'dotnet run --project Ovrsee.Simulator'):
             // the voicemail's audio is served here until WebhookApi's job has fetched it into its storage.
             await using var media = RecordingServer.Start();
-            var simulator = new TwilioSimulator(http, new SimulatorOptions { TargetBaseUrl = new Uri(endpoint.Url + "/"), AuthToken = settings.AuthToken, Recordings = media });
+            // One call at a person's pace: the caller listens 3 s before pressing 1, which leaves the
+            // agent (on a busy laptop too) time to answer the key before the caller would hang up.
+            var simulator = new TwilioSimulator(http, new SimulatorOptions
+            {
+                TargetBaseUrl = new Uri(endpoint.Url + "/"), AuthToken = settings.AuthToken, Recordings = media, StreamDuration = TimeSpan.FromSeconds(6),
+            });
             try
             {
                 var outcome = await simulator.PlaceCallAsync(SimulatedCall.Random(DevSeed.PhoneNumber, leavesVoicemail: true, Random.Shared), context.CancellationToken);

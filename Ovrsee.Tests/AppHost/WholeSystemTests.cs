@@ -111,8 +111,9 @@ public class WholeSystemTests(AppHostFixture system)
         Assert.True(result.Success, result.Message);
 
         // "Call CA… to +15005550006: Connect → Stream(sent …, agent …, pressed 1, agent ended it) → Say → Record → …"
-        Assert.Contains(": Connect → Stream(", result.Message);
-        Assert.Contains("pressed 1, agent ended it) → Say → Record", result.Message);
+        // Whole message on failure: Assert.Contains would cut it before the path.
+        Assert.True(result.Message!.Contains(": Connect → Stream(", StringComparison.Ordinal), result.Message);
+        Assert.True(result.Message.Contains("pressed 1, agent ended it) → Say → Record", StringComparison.Ordinal), result.Message);
         var callSid = System.Text.RegularExpressions.Regex.Match(result.Message!, @"Call (CA[0-9a-f]{32})").Groups[1].Value;
         Assert.True(await Eventually.TrueAsync(async () => await Seed.ScalarAsync<string>(system.AdminConnectionString,
             "SELECT payload->>'agent' FROM call_events WHERE call_sid = $1 AND kind = 'agent-connected'", callSid) == "builtin", TimeSpan.FromSeconds(60)));

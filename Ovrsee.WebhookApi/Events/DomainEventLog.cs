@@ -11,14 +11,18 @@ namespace Ovrsee.WebhookApi.Events;
 /// </summary>
 public sealed class DomainEventLog(NpgsqlDataSource dataSource)
 {
-    private const string Columns = "position, tx_id::text, id, workspace_id, call_log_id, call_seq, type, occurred_at, data::text";
+    // tx_id goes out as text under another name, and the ORDER BYs name the table's column: a bare
+    // "ORDER BY tx_id" binds to an output column of that name first, and sorted as text, 1000 comes
+    // before 999 (a reader that met a power of ten in mid-batch handed events out of order, and the
+    // live feed dropped those it then took for repeats).
+    private const string Columns = "position, tx_id::text AS tx_text, id, workspace_id, call_log_id, call_seq, type, occurred_at, data::text";
 
     private const string AfterSql = $"""
         SELECT {Columns}
         FROM domain_events
         WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
           AND (tx_id, position) > ($1::text::xid8, $2)
-        ORDER BY tx_id, position
+        ORDER BY domain_events.tx_id, domain_events.position
         LIMIT $3
         """;
 
@@ -28,7 +32,7 @@ public sealed class DomainEventLog(NpgsqlDataSource dataSource)
         WHERE workspace_id = $4
           AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
           AND (tx_id, position) > ($1::text::xid8, $2)
-        ORDER BY tx_id, position
+        ORDER BY domain_events.tx_id, domain_events.position
         LIMIT $3
         """;
 

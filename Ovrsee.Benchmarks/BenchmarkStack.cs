@@ -29,6 +29,8 @@ public static class OurVariants
             // (the Web SDK's default is Server GC, one heap and GC thread per core).
             ["spin-0"] = ("WebhookApi, thread pool without spin-waiting", new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
             ["gc-workstation"] = ("WebhookApi, workstation GC", new() { ["DOTNET_gcServer"] = "0" }),
+            // The outbound webhooks' fan-out and sender off in this process: what reading the outbox costs per webhook.
+            ["webhooks-off"] = ("WebhookApi, outbound webhooks (fan-out, sender) off", new() { ["OutboundWebhooks__Enabled"] = "false" }),
             ["writers-1"] = ("WebhookApi, group commit with 1 writer", new() { ["Webhooks__GroupCommit__Writers"] = "1" }),
             ["writers-4"] = ("WebhookApi, group commit with 4 writers", new() { ["Webhooks__GroupCommit__Writers"] = "4" }),
             // The defaults before #15: ASP.NET Core's request lines and our line per webhook, at Information.
@@ -60,7 +62,7 @@ public sealed class BenchmarkStack : IAsyncDisposable
     public ThrowawayPostgres Postgres { get; }
     public List<BenchmarkTarget> Targets { get; } = [];
 
-    public static async Task<BenchmarkStack> StartAsync(IReadOnlyList<string> variants, int connections, string workDirectory)
+    public static async Task<BenchmarkStack> StartAsync(IReadOnlyList<string> variants, int connections, string workDirectory, bool pgStats = false)
     {
         var repository = RepositoryRoot();
         var configuration = typeof(BenchmarkStack).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
@@ -73,10 +75,14 @@ public sealed class BenchmarkStack : IAsyncDisposable
         }
 
         Console.WriteLine("Starting a throwaway PostgreSQL 15 (durable: fsync on, default settings)...");
-        var stack = new BenchmarkStack(await ThrowawayPostgres.StartAsync(FreePort()));
+        var stack = new BenchmarkStack(await ThrowawayPostgres.StartAsync(FreePort(), pgStats ? PgStatements.ServerOptions : ""));
         try
         {
             await stack.Postgres.CreateOvrseeDatabaseAsync(OvrseeDatabase);
+            if (pgStats)
+            {
+                await PgStatements.CreateExtensionAsync(stack.Postgres, OvrseeDatabase);
+            }
             await stack.Postgres.ExecuteAsync(OvrseeDatabase, $"""
                 WITH w AS (INSERT INTO workspaces (name) VALUES ('Benchmark') RETURNING id)
                 INSERT INTO user_phone_numbers (workspace_id, phone_number) SELECT id, '{Number}' FROM w

@@ -241,18 +241,49 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // Incoming calls are routed in the same transaction (call.routed commits with the call):
-        // an explicit transaction, two more round trips per batch, no extra commit. Batches without
-        // one stay a single round trip.
+        // the first round trip opens it with a plain BEGIN ahead of the callbacks' statements and
+        // leaves it open; the second carries the routed statement and the COMMIT. One round trip
+        // more per batch than without routing, not three (BEGIN with the batch, the routed
+        // statement, then COMMIT alone, as with an NpgsqlTransaction). Batches without an
+        // incoming call stay a single round trip in an implicit transaction.
         var routes = routing is not null && callbacks.Any(c => c.Kind == CallbackKind.IncomingCall);
-        await using var transaction = routes ? await connection.BeginTransactionAsync(cancellationToken) : null;
-        var results = await WriteManyAsync(connection, transaction, callbacks, cancellationToken);
-        if (transaction is not null)
+        IncomingCallRecord?[] results;
+        try
         {
-            await RouteAsync(connection, transaction, callbacks, results, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            results = await WriteManyAsync(connection, routes, callbacks, cancellationToken);
+            if (routes)
+            {
+                await RouteAndCommitAsync(connection, callbacks, results, cancellationToken);
+            }
+        }
+        catch when (routes)
+        {
+            await RollBackQuietlyAsync(connection);
+            throw;
         }
         events?.Notify();
         return results;
+    }
+
+    /// <summary>
+    /// Ends the transaction a failed batch left open (or failed), before the connection goes back to
+    /// the pool; a broken connection is discarded by the pool anyway. A ROLLBACK without a
+    /// transaction is only a warning.
+    /// </summary>
+    private static async Task RollBackQuietlyAsync(NpgsqlConnection connection)
+    {
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException)
+        {
+        }
     }
 
     private const string RoutedSql = """
@@ -277,8 +308,11 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         SELECT workspace_id, id, event_seq - 4 + 2, 'call.routed', occurred_at, data FROM call
         """;
 
-    /// <summary>Decides each new incoming call's route and writes its call.routed (once per call: a redelivery's decision is not announced again).</summary>
-    private async Task RouteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<TwilioCallback> callbacks,
+    /// <summary>
+    /// Decides each new incoming call's route, writes its call.routed (once per call: a
+    /// redelivery's decision is not announced again) and commits, in one round trip.
+    /// </summary>
+    private async Task RouteAndCommitAsync(NpgsqlConnection connection, IReadOnlyList<TwilioCallback> callbacks,
         IncomingCallRecord?[] results, CancellationToken cancellationToken)
     {
         var callLogIds = new List<Guid>();
@@ -305,29 +339,37 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
                 ["period"] = route.Decision.PeriodName,
             }));
         }
-        if (callLogIds.Count == 0)
+        await using var batch = new NpgsqlBatch(connection);
+        if (callLogIds.Count > 0)
         {
-            return;
-        }
-        await using var command = new NpgsqlCommand(RoutedSql, connection, transaction)
-        {
-            Parameters =
+            var routed = new NpgsqlBatchCommand(RoutedSql)
             {
-                new NpgsqlParameter { Value = callLogIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-                new NpgsqlParameter { Value = occurredAt.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
-                new NpgsqlParameter { Value = data.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
-                new NpgsqlParameter { Value = callSids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                new NpgsqlParameter { Value = timeline.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
-            },
-        };
-        await command.ExecuteNonQueryAsync(cancellationToken);
+                Parameters =
+                {
+                    new NpgsqlParameter { Value = callLogIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                    new NpgsqlParameter { Value = occurredAt.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+                    new NpgsqlParameter { Value = data.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                    new NpgsqlParameter { Value = callSids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                    new NpgsqlParameter { Value = timeline.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
+                },
+            };
+            batch.BatchCommands.Add(routed);
+        }
+        // If the routed statement fails, PostgreSQL skips the COMMIT (the rest of the batch) and the
+        // transaction stays failed until the caller's ROLLBACK: nothing of the batch is stored.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<IncomingCallRecord?[]> WriteManyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
+    /// <param name="openTransaction">Start with BEGIN: the transaction stays open after the batch, for the caller to finish.</param>
+    private static async Task<IncomingCallRecord?[]> WriteManyAsync(NpgsqlConnection connection, bool openTransaction,
         IReadOnlyList<TwilioCallback> callbacks, CancellationToken cancellationToken)
     {
         await using var batch = SystemPath.CreateBatch(connection);
-        batch.Transaction = transaction;
+        if (openTransaction)
+        {
+            batch.BatchCommands.Insert(0, new NpgsqlBatchCommand("BEGIN"));
+        }
         foreach (var callback in callbacks)
         {
             batch.BatchCommands.Add(callback.Kind switch

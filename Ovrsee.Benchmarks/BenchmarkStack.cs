@@ -14,6 +14,10 @@ public static class OurVariants
             // The same service again, for schema experiments applied to the database between targets.
             ["ours-b"] = ("WebhookApi (defaults), second process", []),
             ["ours-c"] = ("WebhookApi (defaults), third process", []),
+            // Another build of the service (OVRSEE_BENCH_BASE_DLL: the path of its Ovrsee.WebhookApi.dll,
+            // e.g. a worktree of the base commit built with -c Release) on the same database: before
+            // and after a code change in one invocation, under the same load. Its schema is this build's.
+            ["base"] = ("WebhookApi (defaults), base build", []),
             ["per-request"] = ("WebhookApi, one commit per request", new() { ["Webhooks__GroupCommit__Enabled"] = "false" }),
             ["trace-all"] = ("WebhookApi, every request traced", new() { ["Telemetry__TraceSamplingRatio"] = "1" }),
             ["trace-none"] = ("WebhookApi, no request traced", new() { ["Telemetry__TraceSamplingRatio"] = "0" }),
@@ -95,7 +99,10 @@ public sealed class BenchmarkStack : IAsyncDisposable
             for (var i = 0; i < variants.Count; i++)
             {
                 var (name, settings) = OurVariants.Known[variants[i]];
-                await stack.StartWebhookApiAsync($"{i:x2}", name, webhookApi, settings, workDirectory);
+                var dll = variants[i] == "base"
+                    ? Environment.GetEnvironmentVariable("OVRSEE_BENCH_BASE_DLL") ?? throw new InvalidOperationException("The base variant needs OVRSEE_BENCH_BASE_DLL.")
+                    : webhookApi;
+                await stack.StartWebhookApiAsync($"{i:x2}", name, dll, settings, workDirectory);
             }
             await stack.StartPeerAsync(peerDirectory, connections, workDirectory);
             return stack;

@@ -5,6 +5,7 @@ using Ovrsee.Benchmarks;
 // dotnet run -c Release --project Ovrsee.Benchmarks -- compare [--runs 3] [--seconds 10] [--connections 32] [--mix-seconds 15] [--variants ours,per-request]
 //     [--pg-stats] (pg_stat_statements, WAL, MultiXact and wait events per target; OVRSEE_BENCH_PG_STATS=1 does the same)
 //     [--sql ours-b=experiment.sql ...] (run as superuser in the service's database before that variant's target, every run)
+//     --variants base,ours with OVRSEE_BENCH_BASE_DLL=<another build's Ovrsee.WebhookApi.dll>: before and after in one invocation
 // dotnet run -c Release --project Ovrsee.Benchmarks -- signature
 // dotnet run -c Release --project Ovrsee.Benchmarks -- signature-vs-sdk
 if (args is ["signature-vs-sdk", ..])
@@ -79,7 +80,11 @@ try
         Console.WriteLine();
         Console.WriteLine($"Run {run}/{runs}: unique pre-signed incoming-call requests, {connections} connections, {seconds} s each; load average {File.ReadAllText("/proc/loadavg").Trim()}");
         var rows = new List<(LoadFigures Load, ResourceFigures Resources, long Stored)>();
-        foreach (var target in stack.Targets)
+        // Our variants take turns going first (the first target of a run pays for the fresh
+        // cluster's and the machine's state more than the others); the seed stack stays last.
+        var ours = stack.Targets.Where(t => t.Key != "ff").ToList();
+        var order = ours.Skip((run - 1) % ours.Count).Concat(ours.Take((run - 1) % ours.Count)).Concat(stack.Targets.Where(t => t.Key == "ff"));
+        foreach (var target in order)
         {
             var prefix = $"{run:x2}{target.Key}";
             var load = SignedRequestLoad.Prepare(target.BaseAddress, BenchmarkStack.AuthToken, BenchmarkStack.Number, prefix, seconds * 12_000);

@@ -216,8 +216,10 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
                 (1, 1, 'call.ringing', i.occurred_at, jsonb_build_object(
                     'callSid', call.call_sid, 'from', call.from_number, 'to', call.to_number,
                     'direction', call.direction, 'phoneNumberId', call.phone_number_id)),
-                (2, 3, 'call.answered', coalesce(call.answered_at, i.occurred_at), jsonb_build_object(
-                    'callSid', call.call_sid, 'answeredAt', event_time(coalesce(call.answered_at, i.occurred_at)))),
+                -- VALUES computes every row before the WHERE: data only for what is announced
+                -- (event_time is not inlined, its to_char is a nested statement).
+                (2, 3, 'call.answered', coalesce(call.answered_at, i.occurred_at), CASE WHEN call.announcing & 2 <> 0 THEN jsonb_build_object(
+                    'callSid', call.call_sid, 'answeredAt', event_time(coalesce(call.answered_at, i.occurred_at))) END),
                 (4, 4, 'call.completed', coalesce(call.ended_at, i.occurred_at), CASE WHEN call.announcing & 4 <> 0 THEN jsonb_build_object(
                     'callSid', call.call_sid, 'status', call.status, 'durationSeconds', call.duration_seconds,
                     'endedAt', event_time(coalesce(call.ended_at, i.occurred_at)),

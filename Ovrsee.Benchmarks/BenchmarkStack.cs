@@ -14,6 +14,10 @@ public static class OurVariants
             // The same service again, for schema experiments applied to the database between targets.
             ["ours-b"] = ("WebhookApi (defaults), second process", []),
             ["ours-c"] = ("WebhookApi (defaults), third process", []),
+            // Another build of the service (OVRSEE_BENCH_BASE_DLL: the path of its Ovrsee.WebhookApi.dll,
+            // e.g. a worktree of the base commit built with -c Release) on the same database: before
+            // and after a code change in one invocation, under the same load. Its schema is this build's.
+            ["base"] = ("WebhookApi (defaults), base build", []),
             ["per-request"] = ("WebhookApi, one commit per request", new() { ["Webhooks__GroupCommit__Enabled"] = "false" }),
             ["trace-all"] = ("WebhookApi, every request traced", new() { ["Telemetry__TraceSamplingRatio"] = "1" }),
             ["trace-none"] = ("WebhookApi, no request traced", new() { ["Telemetry__TraceSamplingRatio"] = "0" }),
@@ -29,6 +33,8 @@ public static class OurVariants
             // (the Web SDK's default is Server GC, one heap and GC thread per core).
             ["spin-0"] = ("WebhookApi, thread pool without spin-waiting", new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
             ["gc-workstation"] = ("WebhookApi, workstation GC", new() { ["DOTNET_gcServer"] = "0" }),
+            // The outbound webhooks' fan-out and sender off in this process: what reading the outbox costs per webhook.
+            ["webhooks-off"] = ("WebhookApi, outbound webhooks (fan-out, sender) off", new() { ["OutboundWebhooks__Enabled"] = "false" }),
             ["writers-1"] = ("WebhookApi, group commit with 1 writer", new() { ["Webhooks__GroupCommit__Writers"] = "1" }),
             ["writers-4"] = ("WebhookApi, group commit with 4 writers", new() { ["Webhooks__GroupCommit__Writers"] = "4" }),
             // The defaults before #15: ASP.NET Core's request lines and our line per webhook, at Information.
@@ -60,7 +66,7 @@ public sealed class BenchmarkStack : IAsyncDisposable
     public ThrowawayPostgres Postgres { get; }
     public List<BenchmarkTarget> Targets { get; } = [];
 
-    public static async Task<BenchmarkStack> StartAsync(IReadOnlyList<string> variants, int connections, string workDirectory)
+    public static async Task<BenchmarkStack> StartAsync(IReadOnlyList<string> variants, int connections, string workDirectory, bool pgStats = false)
     {
         var repository = RepositoryRoot();
         var configuration = typeof(BenchmarkStack).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
@@ -73,10 +79,14 @@ public sealed class BenchmarkStack : IAsyncDisposable
         }
 
         Console.WriteLine("Starting a throwaway PostgreSQL 15 (durable: fsync on, default settings)...");
-        var stack = new BenchmarkStack(await ThrowawayPostgres.StartAsync(FreePort()));
+        var stack = new BenchmarkStack(await ThrowawayPostgres.StartAsync(FreePort(), pgStats ? PgStatements.ServerOptions : ""));
         try
         {
             await stack.Postgres.CreateOvrseeDatabaseAsync(OvrseeDatabase);
+            if (pgStats)
+            {
+                await PgStatements.CreateExtensionAsync(stack.Postgres, OvrseeDatabase);
+            }
             await stack.Postgres.ExecuteAsync(OvrseeDatabase, $"""
                 WITH w AS (INSERT INTO workspaces (name) VALUES ('Benchmark') RETURNING id)
                 INSERT INTO user_phone_numbers (workspace_id, phone_number) SELECT id, '{Number}' FROM w
@@ -89,7 +99,10 @@ public sealed class BenchmarkStack : IAsyncDisposable
             for (var i = 0; i < variants.Count; i++)
             {
                 var (name, settings) = OurVariants.Known[variants[i]];
-                await stack.StartWebhookApiAsync($"{i:x2}", name, webhookApi, settings, workDirectory);
+                var dll = variants[i] == "base"
+                    ? Environment.GetEnvironmentVariable("OVRSEE_BENCH_BASE_DLL") ?? throw new InvalidOperationException("The base variant needs OVRSEE_BENCH_BASE_DLL.")
+                    : webhookApi;
+                await stack.StartWebhookApiAsync($"{i:x2}", name, dll, settings, workDirectory);
             }
             await stack.StartPeerAsync(peerDirectory, connections, workDirectory);
             return stack;

@@ -3,6 +3,9 @@ using BenchmarkDotNet.Running;
 using Ovrsee.Benchmarks;
 
 // dotnet run -c Release --project Ovrsee.Benchmarks -- compare [--runs 3] [--seconds 10] [--connections 32] [--mix-seconds 15] [--variants ours,per-request]
+//     [--pg-stats] (pg_stat_statements, WAL, MultiXact and wait events per target; OVRSEE_BENCH_PG_STATS=1 does the same)
+//     [--sql ours-b=experiment.sql ...] (run as superuser in the service's database before that variant's target, every run)
+//     --variants base,ours with OVRSEE_BENCH_BASE_DLL=<another build's Ovrsee.WebhookApi.dll>: before and after in one invocation
 // dotnet run -c Release --project Ovrsee.Benchmarks -- signature
 // dotnet run -c Release --project Ovrsee.Benchmarks -- signature-vs-sdk
 if (args is ["signature-vs-sdk", ..])
@@ -46,6 +49,11 @@ var seconds = int.Parse(Option("--seconds") ?? "10", CultureInfo.InvariantCultur
 var connections = int.Parse(Option("--connections") ?? "32", CultureInfo.InvariantCulture);
 var mixSeconds = int.Parse(Option("--mix-seconds") ?? "15", CultureInfo.InvariantCulture);
 var variants = (Option("--variants") ?? "ours,per-request").Split(',', StringSplitOptions.RemoveEmptyEntries);
+var pgStats = args.Contains("--pg-stats") || Environment.GetEnvironmentVariable("OVRSEE_BENCH_PG_STATS") is "1" or "true";
+// Schema experiments: SQL applied before one variant's target (each run), e.g. dropping an index for
+// `ours-b` and putting it back for `ours`, so both are measured in the same invocation.
+var targetSql = args.Select((a, i) => (a, i)).Where(x => x.a == "--sql" && x.i + 1 < args.Length)
+    .Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => File.ReadAllText(kv[1]));
 if (runs is < 1 or > 20 || seconds is < 1 or > 120 || connections is < 1 or > 256 || mixSeconds is < 0 or > 300
     || variants.FirstOrDefault(v => !OurVariants.Known.ContainsKey(v)) is { } unknown)
 {
@@ -57,7 +65,7 @@ var workDirectory = Directory.CreateTempSubdirectory("ovrsee-bench-").FullName;
 Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
 Console.WriteLine($"Plan: {runs} run(s) of {seconds} s per target at {connections} connections, then the realistic mix for {mixSeconds} s. Work files: {workDirectory}");
 
-var stack = await BenchmarkStack.StartAsync(variants, connections, workDirectory);
+var stack = await BenchmarkStack.StartAsync(variants, connections, workDirectory, pgStats);
 try
 {
     // Everything warms up (JIT, pools, prepared statements) before anything is measured.
@@ -72,13 +80,28 @@ try
         Console.WriteLine();
         Console.WriteLine($"Run {run}/{runs}: unique pre-signed incoming-call requests, {connections} connections, {seconds} s each; load average {File.ReadAllText("/proc/loadavg").Trim()}");
         var rows = new List<(LoadFigures Load, ResourceFigures Resources, long Stored)>();
-        foreach (var target in stack.Targets)
+        // Our variants take turns going first (the first target of a run pays for the fresh
+        // cluster's and the machine's state more than the others); the seed stack stays last.
+        var ours = stack.Targets.Where(t => t.Key != "ff").ToList();
+        var order = ours.Skip((run - 1) % ours.Count).Concat(ours.Take((run - 1) % ours.Count)).Concat(stack.Targets.Where(t => t.Key == "ff"));
+        foreach (var target in order)
         {
             var prefix = $"{run:x2}{target.Key}";
             var load = SignedRequestLoad.Prepare(target.BaseAddress, BenchmarkStack.AuthToken, BenchmarkStack.Number, prefix, seconds * 12_000);
+            var variant = variants.ElementAtOrDefault(Convert.ToInt32(target.Key, 16));
+            if (variant is not null && targetSql.TryGetValue(variant, out var sql))
+            {
+                Console.WriteLine($"Before {target.Name}: applying the SQL given for {variant}");
+                await stack.Postgres.ExecuteAsync(BenchmarkStack.OvrseeDatabase, sql);
+            }
+            await using var statements = pgStats ? await PgStatements.StartAsync(stack.Postgres, BenchmarkStack.OvrseeDatabase) : null;
             await using var meter = new ResourceMeter(target.Pid, stack.Postgres.PostmasterPid, target.Diagnostics);
             var figures = await load.RunAsync(target.Name, connections, TimeSpan.FromSeconds(seconds));
             rows.Add((figures, await meter.StopAsync(), await target.CountStoredAsync(prefix)));
+            if (statements is not null)
+            {
+                await statements.PrintAsync(target.Name, figures.Requests);
+            }
         }
         await using (var meter = new ResourceMeter(Environment.ProcessId, stack.Postgres.PostmasterPid, null))
         {

@@ -33,7 +33,7 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
 
     public string Url(string database, string user = "postgres") => $"postgresql://{user}@127.0.0.1:{Port}/{database}";
 
-    public static async Task<ThrowawayPostgres> StartAsync(int port)
+    public static async Task<ThrowawayPostgres> StartAsync(int port, string extraOptions = "")
     {
         var root = Path.Combine(Path.GetTempPath(), $"ovrsee-bench-pg-{Environment.ProcessId}");
         Directory.CreateDirectory(root);
@@ -41,7 +41,7 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
         var server = new ThrowawayPostgres(root, port);
         await server.RunAsPostgresAsync("initdb", "-D", server.DataDirectory, "-U", "postgres", "-E", "UTF8", "--no-locale", "--auth=trust");
         await server.RunAsPostgresAsync("pg_ctl", "-D", server.DataDirectory, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60",
-            "-o", $"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c max_connections=300", "start");
+            "-o", $"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c max_connections=300 {extraOptions}", "start");
         server._started = true;
         return server;
     }

@@ -11,13 +11,22 @@ namespace Ovrsee.WebhookApi.Events;
 /// on its own connection, at most one per <see cref="NotifyInterval"/>, not inside the writers'
 /// transactions: PostgreSQL serialises the commits of notifying transactions (a database-wide lock
 /// held through the WAL flush), which made the webhook statement 3–4× slower (migration 0121).
+/// This process's readers are woken on the same cadence, not once per commit: every wake is a read
+/// of domain_events by each reader (the live feed's hub, the webhook fan-out, which also takes the
+/// dispatch cursor's row lock and commits), and under load the group commit commits every few
+/// milliseconds, so per-commit wakes cost PostgreSQL more per webhook than the events' own inserts
+/// (#15, docs/performance.md). The NOTIFY carries this process's id, so its own listener does not
+/// wake its readers a second time for it.
 /// </summary>
 public sealed class EventSignal(NpgsqlDataSource dataSource, ILogger<EventSignal> logger) : BackgroundService
 {
     public const string Channel = "ovrsee_events";
 
-    /// <summary>Notifications are coalesced to one per this interval: the latency a remote reader may add.</summary>
-    public static readonly TimeSpan NotifyInterval = TimeSpan.FromMilliseconds(20);
+    /// <summary>Wakes (local and remote) are coalesced to one per this interval: the latency a reader may add.</summary>
+    public static readonly TimeSpan NotifyInterval = TimeSpan.FromMilliseconds(50);
+
+    // Sent as the NOTIFY payload: a notification from this process has already woken its readers.
+    private readonly string _origin = Guid.NewGuid().ToString("N");
 
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Threading.Channels.Channel<bool> _notifyRequests =
@@ -28,15 +37,11 @@ public sealed class EventSignal(NpgsqlDataSource dataSource, ILogger<EventSignal
         });
 
     /// <summary>
-    /// Events may have been committed: wake this process's readers now and the other replicas'
-    /// through PostgreSQL shortly. Never waits, never throws; requests made while one is pending
-    /// fold into it.
+    /// Events may have been committed: wake this process's readers and, through PostgreSQL, the
+    /// other replicas', at once if nothing was woken within <see cref="NotifyInterval"/>, else at
+    /// the end of it. Never waits, never throws; requests made while one is pending fold into it.
     /// </summary>
-    public void Notify()
-    {
-        Wake();
-        _notifyRequests.Writer.TryWrite(true);
-    }
+    public void Notify() => _notifyRequests.Writer.TryWrite(true);
 
     /// <summary>Completes at the next notification (or when the listener reconnects, since one may have been missed).</summary>
     public Task Next => Volatile.Read(ref _next).Task;
@@ -53,11 +58,13 @@ public sealed class EventSignal(NpgsqlDataSource dataSource, ILogger<EventSignal
         {
             while (await _notifyRequests.Reader.WaitToReadAsync(stoppingToken))
             {
+                // Taken before waking: a request made after this point is another round.
                 _notifyRequests.Reader.TryRead(out _);
+                Wake();
                 try
                 {
                     await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                    await using var notify = new NpgsqlCommand($"NOTIFY {Channel}", connection);
+                    await using var notify = new NpgsqlCommand($"NOTIFY {Channel}, '{_origin}'", connection);
                     await notify.ExecuteNonQueryAsync(stoppingToken);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
@@ -81,7 +88,13 @@ public sealed class EventSignal(NpgsqlDataSource dataSource, ILogger<EventSignal
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, _) => Wake();
+                connection.Notification += (_, notification) =>
+                {
+                    if (notification.Payload != _origin)
+                    {
+                        Wake();
+                    }
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);

@@ -13,7 +13,7 @@ public sealed record IncomingCallRecord(Guid CallLogId, Guid? WorkspaceId, bool 
 {
     public bool HasAgent => AgentStreamUrl is not null || BuiltInAgent;
 
-    /// <summary>Where the call was sent, decided in the transaction that recorded it (group commit); null when not decided there.</summary>
+    /// <summary>Where the call was sent, decided by the group commit and recorded (call.routed) by the statement that recorded the call; null when not decided there.</summary>
     public CallRoute? Route { get; init; }
 }
 
@@ -27,7 +27,7 @@ public sealed record DialEndedRecord(string? From, string? To, bool VoicemailEna
 /// replays all converge on the same call log and timeline. Cross-tenant by nature: Twilio tells
 /// us a CallSid or a dialled number, not a workspace, hence SystemPath.
 /// </summary>
-/// <param name="routing">Decides incoming calls' routes inside their transaction, so call.routed commits with the call; null: not decided here.</param>
+/// <param name="routing">Decides incoming calls' routes before their statement, which writes call.routed with the call; null: not decided here.</param>
 /// <param name="events">Told after each commit that may have written domain events, to wake their readers.</param>
 public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? routing = null, EventSignal? events = null)
 {
@@ -131,6 +131,11 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     public const string ForwardNextParameter = "OvrseeForwardNext";
 
     // The dialled number decides the workspace: To for calls into us, From for calls we place.
+    // $15-$17 carry an incoming call's route, decided by the group commit before the statement
+    // (call.routed's data, the timeline entry's payload or null, when it was decided), or nulls:
+    // call.routed and the routed timeline entry are written here, in the call's statement, with no
+    // second statement updating the row it just inserted (#15: that UPDATE, its foreign-key checks
+    // on a row of its own transaction and the second statement cost a third of the webhook's WAL).
     private const string RecordCallSql = """
         WITH number AS (
             SELECT n.id, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin, n.routing
@@ -143,10 +148,12 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
                    $8::int AS sequence_number,
                    $9::timestamptz AS occurred_at
         ),
-        -- The call events this callback settles (migration 0121): it rang, was answered, ended.
+        -- The call events this callback settles (migration 0121): it rang, was answered, ended, was
+        -- routed (only where the number is in service, as the route's decision assumed).
         settles AS (
             SELECT (1 | CASE WHEN i.status IN ('in-progress', 'answered', 'completed') THEN 2 ELSE 0 END
-                      | CASE WHEN call_status_rank(i.status) >= 9 THEN 4 ELSE 0 END)::smallint AS bits
+                      | CASE WHEN call_status_rank(i.status) >= 9 THEN 4 ELSE 0 END
+                      | CASE WHEN $15::jsonb IS NOT NULL AND EXISTS (SELECT FROM number) THEN 8 ELSE 0 END)::smallint AS bits
             FROM incoming i
         ),
         call AS (
@@ -191,10 +198,15 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             RETURNING c.id, c.workspace_id, c.announcing, c.event_seq, c.call_sid, c.from_number, c.to_number, c.direction,
                       c.phone_number_id, c.status, c.status_rank, c.duration_seconds, c.answered_at, c.ended_at
         ),
+        -- The callback's timeline entry, and the route's (written again by a redelivery: a no-op).
         event AS (
             INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, sequence_number, occurred_at, dedupe_key, payload)
-            SELECT call.id, call.workspace_id, i.call_sid, $11, i.status, i.sequence_number, i.occurred_at, $13, $14
-            FROM call, incoming i
+            SELECT call.id, call.workspace_id, i.call_sid, e.kind, e.status, e.sequence_number, e.occurred_at, e.dedupe_key, e.payload
+            FROM call, incoming i, LATERAL (VALUES
+                (false, $11, i.status, i.sequence_number, i.occurred_at, $13, $14::jsonb),
+                (true, 'routed', NULL, NULL, $17::timestamptz, 'routed', $16::jsonb)
+            ) AS e (routed, kind, status, sequence_number, occurred_at, dedupe_key, payload)
+            WHERE NOT e.routed OR (e.payload IS NOT NULL AND call.workspace_id IS NOT NULL AND EXISTS (SELECT FROM number))
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         ),
         announced AS (
@@ -204,12 +216,17 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
                 (1, 1, 'call.ringing', i.occurred_at, jsonb_build_object(
                     'callSid', call.call_sid, 'from', call.from_number, 'to', call.to_number,
                     'direction', call.direction, 'phoneNumberId', call.phone_number_id)),
-                (2, 3, 'call.answered', coalesce(call.answered_at, i.occurred_at), jsonb_build_object(
-                    'callSid', call.call_sid, 'answeredAt', event_time(coalesce(call.answered_at, i.occurred_at)))),
+                -- VALUES computes every row before the WHERE: data only for what is announced
+                -- (event_time is not inlined, its to_char is a nested statement).
+                (2, 3, 'call.answered', coalesce(call.answered_at, i.occurred_at), CASE WHEN call.announcing & 2 <> 0 THEN jsonb_build_object(
+                    'callSid', call.call_sid, 'answeredAt', event_time(coalesce(call.answered_at, i.occurred_at))) END),
                 (4, 4, 'call.completed', coalesce(call.ended_at, i.occurred_at), CASE WHEN call.announcing & 4 <> 0 THEN jsonb_build_object(
                     'callSid', call.call_sid, 'status', call.status, 'durationSeconds', call.duration_seconds,
                     'endedAt', event_time(coalesce(call.ended_at, i.occurred_at)),
-                    'outcome', call_outcome(call.id, call.status, call.status_rank)) END)
+                    'outcome', call_outcome(call.id, call.status, call.status_rank)) END),
+                -- Slot 2: after the ringing of the same callback, before its answer; a redelivery
+                -- announces nothing again (bit 8), a late first incoming-call comes after all.
+                (8, 2, 'call.routed', $17::timestamptz, $15::jsonb)
             ) AS e (bit, slot, type, occurred_at, data)
             WHERE call.announcing & e.bit <> 0 AND call.workspace_id IS NOT NULL
         )
@@ -235,104 +252,93 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     /// so they share one commit and one WAL flush. All or nothing: if any statement fails, none is
     /// stored, and the caller retries the members one by one. The results are returned only after
     /// the whole batch was read to its end, which is after PostgreSQL committed it.
+    /// Incoming calls are routed first (one round trip more, reading their numbers' settings, no
+    /// transaction): each call's statement then writes its route's call.routed and timeline entry
+    /// itself, so they commit with the call in the same single statement.
     /// </summary>
     /// <returns>Per callback, in order: the call as stored for calls, null for voicemail callbacks.</returns>
     public async Task<IncomingCallRecord?[]> RecordManyAsync(IReadOnlyList<TwilioCallback> callbacks, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        // Incoming calls are routed in the same transaction (call.routed commits with the call):
-        // an explicit transaction, two more round trips per batch, no extra commit. Batches without
-        // one stay a single round trip.
-        var routes = routing is not null && callbacks.Any(c => c.Kind == CallbackKind.IncomingCall);
-        await using var transaction = routes ? await connection.BeginTransactionAsync(cancellationToken) : null;
-        var results = await WriteManyAsync(connection, transaction, callbacks, cancellationToken);
-        if (transaction is not null)
+        var routes = routing is not null && callbacks.Any(c => c.Kind == CallbackKind.IncomingCall)
+            ? await DecideRoutesAsync(connection, callbacks, cancellationToken)
+            : null;
+        var results = await WriteManyAsync(connection, callbacks, routes, cancellationToken);
+        if (routes is not null)
         {
-            await RouteAsync(connection, transaction, callbacks, results, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            for (var i = 0; i < results.Length; i++)
+            {
+                // The statement wrote the route only where it found the number in service too.
+                if (routes[i] is { } routed && results[i] is { InService: true } call)
+                {
+                    results[i] = call with { Route = routed.Route };
+                }
+            }
         }
         events?.Notify();
         return results;
     }
 
-    private const string RoutedSql = """
-        WITH routed AS (
-            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::jsonb[], $4::text[], $5::jsonb[])
-                AS r (call_log_id, occurred_at, data, call_sid, timeline)
-        ),
-        timeline AS (
-            INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, occurred_at, dedupe_key, payload)
-            SELECT c.id, c.workspace_id, r.call_sid, 'routed', r.occurred_at, 'routed', r.timeline
-            FROM routed r JOIN call_logs c ON c.id = r.call_log_id
-            WHERE r.timeline IS NOT NULL
-            ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
-        ),
-        call AS (
-            UPDATE call_logs c SET announced = c.announced | 8, announcing = 8, event_seq = c.event_seq + 4
-            FROM routed r
-            WHERE c.id = r.call_log_id AND c.announced & 8 = 0 AND c.workspace_id IS NOT NULL
-            RETURNING c.id, c.workspace_id, c.event_seq, r.occurred_at, r.data
-        )
-        INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
-        SELECT workspace_id, id, event_seq - 4 + 2, 'call.routed', occurred_at, data FROM call
+    /// <summary>An incoming call's route, decided before its statement, and what the statement writes of it.</summary>
+    private sealed record RoutedCall(CallRoute Route, string Data, string? Timeline, DateTime DecidedAt);
+
+    // What RecordCallSql's number CTE reads, for every number the batch's incoming calls dialled.
+    private const string NumbersSql = """
+        SELECT n.phone_number, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin, n.routing::text
+        FROM user_phone_numbers n JOIN workspaces w ON w.id = n.workspace_id
+        WHERE n.phone_number = ANY ($1) AND n.is_active
         """;
 
-    /// <summary>Decides each new incoming call's route and writes its call.routed (once per call: a redelivery's decision is not announced again).</summary>
-    private async Task RouteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<TwilioCallback> callbacks,
-        IncomingCallRecord?[] results, CancellationToken cancellationToken)
+    /// <summary>Decides each incoming call's route from its number's settings; null for calls to a number not in service.</summary>
+    private async Task<RoutedCall?[]> DecideRoutesAsync(NpgsqlConnection connection, IReadOnlyList<TwilioCallback> callbacks, CancellationToken cancellationToken)
     {
-        var callLogIds = new List<Guid>();
-        var occurredAt = new List<DateTime>();
-        var data = new List<string>();
-        var callSids = new List<string>();
-        var timeline = new List<string?>();
+        var dialled = callbacks.Where(c => c.Kind == CallbackKind.IncomingCall).Select(DialledNumber).OfType<string>().Distinct().ToArray();
+        var numbers = new Dictionary<string, IncomingCallRecord>(StringComparer.Ordinal);
+        await using (var batch = SystemPath.CreateBatch(connection, NumbersSql,
+            new NpgsqlParameter { Value = dialled, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }))
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                numbers[reader.GetString(0)] = new IncomingCallRecord(Guid.Empty, reader.GetGuid(1), InService: true,
+                    reader.GetBoolean(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetBoolean(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5));
+            }
+        }
+
+        var routes = new RoutedCall?[callbacks.Count];
         for (var i = 0; i < callbacks.Count; i++)
         {
-            if (callbacks[i].Kind != CallbackKind.IncomingCall || results[i] is not { InService: true } call)
+            var callback = callbacks[i];
+            if (callback.Kind != CallbackKind.IncomingCall || DialledNumber(callback) is not { } number || !numbers.TryGetValue(number, out var call))
             {
                 continue;
             }
-            var route = routing!.Route(call, callbacks[i]);
-            results[i] = call with { Route = route };
-            callLogIds.Add(call.CallLogId);
-            occurredAt.Add(routing.Now.UtcDateTime);
-            callSids.Add(callbacks[i].CallSid);
-            timeline.Add(routing.TimelineEntry(call, callbacks[i], route) is { } entry ? JsonSerializer.Serialize(entry.Payload) : null);
-            data.Add(JsonSerializer.Serialize(new Dictionary<string, string?>
-            {
-                ["callSid"] = callbacks[i].CallSid,
-                ["route"] = route.Answer.ToString().ToLowerInvariant(),
-                ["period"] = route.Decision.PeriodName,
-            }));
+            var route = routing!.Route(call, callback);
+            routes[i] = new RoutedCall(
+                route,
+                JsonSerializer.Serialize(new Dictionary<string, string?>
+                {
+                    ["callSid"] = callback.CallSid,
+                    ["route"] = route.Answer.ToString().ToLowerInvariant(),
+                    ["period"] = route.Decision.PeriodName,
+                }),
+                routing.TimelineEntry(call, callback, route) is { } entry ? JsonSerializer.Serialize(entry.Payload) : null,
+                routing.Now.UtcDateTime);
         }
-        if (callLogIds.Count == 0)
-        {
-            return;
-        }
-        await using var command = new NpgsqlCommand(RoutedSql, connection, transaction)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter { Value = callLogIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-                new NpgsqlParameter { Value = occurredAt.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
-                new NpgsqlParameter { Value = data.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
-                new NpgsqlParameter { Value = callSids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                new NpgsqlParameter { Value = timeline.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb },
-            },
-        };
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return routes;
     }
 
-    private static async Task<IncomingCallRecord?[]> WriteManyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
-        IReadOnlyList<TwilioCallback> callbacks, CancellationToken cancellationToken)
+    private static async Task<IncomingCallRecord?[]> WriteManyAsync(NpgsqlConnection connection,
+        IReadOnlyList<TwilioCallback> callbacks, RoutedCall?[]? routes, CancellationToken cancellationToken)
     {
         await using var batch = SystemPath.CreateBatch(connection);
-        batch.Transaction = transaction;
-        foreach (var callback in callbacks)
+        for (var i = 0; i < callbacks.Count; i++)
         {
+            var callback = callbacks[i];
             batch.BatchCommands.Add(callback.Kind switch
             {
-                CallbackKind.IncomingCall or CallbackKind.CallStatus => Command(RecordCallSql, CallParameters(callback)),
+                CallbackKind.IncomingCall or CallbackKind.CallStatus => Command(RecordCallSql, CallParameters(callback, routes?[i])),
                 CallbackKind.VoicemailRecorded => Command(VoicemailRecordedSql, VoicemailParameters(callback)),
                 CallbackKind.VoicemailTranscribed => Command(VoicemailTranscribedSql, VoicemailParameters(callback)),
                 _ => throw new ArgumentOutOfRangeException(nameof(callbacks), callback.Kind, "Not a group-committed callback kind"),
@@ -367,11 +373,14 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     public static bool IsGroupCommitted(CallbackKind kind) =>
         kind is CallbackKind.IncomingCall or CallbackKind.CallStatus or CallbackKind.VoicemailRecorded or CallbackKind.VoicemailTranscribed;
 
-    private static NpgsqlParameter[] CallParameters(TwilioCallback callback)
+    // The dialled number decides the workspace: To for calls into us, From for calls we place.
+    private static string? DialledNumber(TwilioCallback callback) =>
+        callback.Get("Direction")?.StartsWith("outbound", StringComparison.Ordinal) == true ? callback.Get("From") : callback.Get("To");
+
+    private static NpgsqlParameter[] CallParameters(TwilioCallback callback, RoutedCall? routed = null)
     {
         var isIncoming = callback.Kind == CallbackKind.IncomingCall;
         var direction = callback.Get("Direction");
-        var outbound = direction?.StartsWith("outbound", StringComparison.Ordinal) == true;
         var status = callback.Get("CallStatus") ?? (isIncoming ? "ringing" : "unknown");
         var sequence = callback.GetInt("SequenceNumber");
         var kind = isIncoming ? "incoming-call" : "status";
@@ -379,7 +388,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
 
         return
         [
-            Text(outbound ? callback.Get("From") : callback.Get("To")),
+            Text(DialledNumber(callback)),
             Text(callback.CallSid),
             Text(callback.Get("AccountSid")),
             Text(callback.Get("From")),
@@ -393,6 +402,9 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             new NpgsqlParameter { Value = isIncoming, NpgsqlDbType = NpgsqlDbType.Boolean },
             Text(dedupeKey),
             Payload(callback),
+            new NpgsqlParameter { Value = (object?)routed?.Data ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb },
+            new NpgsqlParameter { Value = (object?)routed?.Timeline ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb },
+            new NpgsqlParameter { Value = (object?)routed?.DecidedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
         ];
     }
 

@@ -35,7 +35,7 @@ public static class OurVariants
             ["log-info"] = ("WebhookApi, per-request logs at Information", new()
             {
                 ["Logging__LogLevel__Microsoft.AspNetCore"] = "Information",
-                ["Logging__LogLevel__Ovrsee.WebhookApi.Infrastructure.WebhookRecorder"] = "Debug",
+                ["Logging__LogLevel__Ovrsee.WebhookApi.Webhooks.WebhookRecorder"] = "Debug",
             }),
         };
 }

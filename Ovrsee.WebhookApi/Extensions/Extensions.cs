@@ -4,7 +4,10 @@ using Ovrsee.Auth;
 using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.AspNetCore;
 using Ovrsee.WebhookApi.Infrastructure;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
+using Ovrsee.WebhookApi.Jobs;
+using Ovrsee.WebhookApi.Routing;
+using Ovrsee.WebhookApi.Voicemail;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.WebhookApi.Extensions;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Ovrsee.Twilio;
 using Ovrsee.PublicUrls;
-using Ovrsee.WebhookApi.AlohaStream;
 using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.WebhookApi.AlohaStream;
@@ -16,19 +15,18 @@ namespace Ovrsee.WebhookApi.AlohaStream;
 /// </summary>
 public static partial class AlohaStreamApi
 {
-    public const string StreamPath = WebhookRoutes.Stream;
-
     public static RouteGroupBuilder MapAlohaStreamApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/aloha")
+        // The routes are whole (WebhookRoutes): TwiML and the signature check name the same URL.
+        var api = app.MapGroup("")
             .WithTags("Aloha stream")
             .ExcludeFromDescription();
 
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT.
-        api.Map("/stream", Stream).AddEndpointFilter<LimitUnverifiedTrafficFilter>();
+        api.Map(WebhookRoutes.Stream, Stream).AddEndpointFilter<LimitUnverifiedTrafficFilter>();
         if (app.ServiceProvider.GetRequiredService<IOptions<AlohaStreamOptions>>().Value.ExposeDiagnostics)
         {
-            api.MapGet("/stream-diagnostics", Diagnostics);
+            api.MapGet(WebhookRoutes.StreamDiagnostics, Diagnostics);
         }
         return api;
     }

@@ -22,13 +22,13 @@ public static partial class TwilioWebhooksApi
             .WithTags("Twilio webhooks")
             .ExcludeFromDescription();
 
-        api.MapPost("/incoming-call", IncomingCall);
-        api.MapPost("/call-status", CallStatus);
-        api.MapPost("/voicemail-recorded", VoicemailRecorded);
-        api.MapPost("/voicemail-transcribed", VoicemailTranscribed);
-        api.MapPost("/connect-action", ConnectAction);
-        api.MapPost("/voicemail-complete", VoicemailComplete);
-        api.MapPost("/dial-action", DialAction);
+        api.MapPost(WebhookRoutes.Endpoints.IncomingCall, IncomingCall);
+        api.MapPost(WebhookRoutes.Endpoints.CallStatus, CallStatus);
+        api.MapPost(WebhookRoutes.Endpoints.VoicemailRecorded, VoicemailRecorded);
+        api.MapPost(WebhookRoutes.Endpoints.VoicemailTranscribed, VoicemailTranscribed);
+        api.MapPost(WebhookRoutes.Endpoints.ConnectAction, ConnectAction);
+        api.MapPost(WebhookRoutes.Endpoints.VoicemailComplete, VoicemailComplete);
+        api.MapPost(WebhookRoutes.Endpoints.DialAction, DialAction);
         return api;
     }
 

@@ -188,12 +188,12 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
             return "Stream(no url)";
         }
         var signed = new Uri(signedUrl);
-        var target = new UriBuilder(options.TargetBaseUrl) { Path = signed.AbsolutePath, Query = signed.Query.TrimStart('?') };
-        target.Scheme = target.Scheme == "https" ? "wss" : "ws";
+        // Dialled at the target (the TwiML names the public base), as a WebSocket URL: the same rule the WebhookApi signs with.
+        var target = PublicUrlRules.ToWebSocket(new UriBuilder(options.TargetBaseUrl) { Path = signed.AbsolutePath, Query = signed.Query.TrimStart('?') }.Uri.ToString());
         var parameters = stream.Elements("Parameter").ToDictionary(p => p.Attribute("name")?.Value ?? "", p => p.Attribute("value")?.Value ?? "");
 
         var (client, status) = await TwilioMediaStreamClient.TryConnectAsync(
-            target.Uri.ToString(), TwilioMediaStreamClient.Sign(options.AuthToken, signedUrl), options.AccountSid);
+            target, TwilioMediaStreamClient.Sign(options.AuthToken, signedUrl), options.AccountSid);
         if (client is null)
         {
             return $"Stream(refused {(int)status})";

@@ -4,15 +4,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using NpgsqlTypes;
 using Ovrsee.Data;
 
 namespace Ovrsee.Auth;
 
 /// <summary>
 /// Resolves the workspace for a signed-in user: the X-Workspace-Id header, or the user's only
-/// workspace. Membership comes from workspace_members; the lookup is one of the explicit
-/// cross-tenant paths because the workspace is not known yet.
+/// workspace. Membership comes from the data layer (<see cref="WorkspaceMemberships"/>), one of the
+/// explicit cross-tenant paths because the workspace is not known yet.
 /// </summary>
 public sealed class RequireWorkspaceFilter(NpgsqlDataSource dataSource, string[] roles) : IEndpointFilter
 {
@@ -72,20 +71,9 @@ public sealed class RequireWorkspaceFilter(NpgsqlDataSource dataSource, string[]
         return await next(invocation);
     }
 
-    private async Task<List<WorkspaceContext>> MembershipsAsync(Guid userId, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection,
-            "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1 ORDER BY workspace_id",
-            new NpgsqlParameter { Value = userId, NpgsqlDbType = NpgsqlDbType.Uuid });
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        var memberships = new List<WorkspaceContext>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            memberships.Add(new WorkspaceContext(userId, reader.GetGuid(0), reader.GetString(1)));
-        }
-        return memberships;
-    }
+    private async Task<List<WorkspaceContext>> MembershipsAsync(Guid userId, CancellationToken cancellationToken) =>
+        [.. (await WorkspaceMemberships.ForUserAsync(dataSource, userId, cancellationToken))
+            .Select(membership => new WorkspaceContext(userId, membership.WorkspaceId, membership.Role))];
 }
 
 public static class RequireWorkspaceExtensions

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using Ovrsee.PublicUrls;
 
 namespace Ovrsee.Benchmarks;
 
@@ -41,7 +42,7 @@ public static class OurVariants
             ["log-info"] = ("WebhookApi, per-request logs at Information", new()
             {
                 ["Logging__LogLevel__Microsoft.AspNetCore"] = "Information",
-                ["Logging__LogLevel__Ovrsee.WebhookApi.Infrastructure.WebhookRecorder"] = "Debug",
+                ["Logging__LogLevel__Ovrsee.WebhookApi.Webhooks.WebhookRecorder"] = "Debug",
             }),
         };
 }
@@ -143,7 +144,7 @@ public sealed class BenchmarkStack : IAsyncDisposable
         var process = ChildProcess.Start("dotnet", [dll], environment, Path.Combine(workDirectory, $"webhookapi-{key}.log"), Path.GetDirectoryName(dll));
         _processes.Add(process);
         await process.WaitUntilHealthyAsync(new Uri(address, "/health"), TimeSpan.FromSeconds(90));
-        Targets.Add(new BenchmarkTarget(key, name, address, process.Id, new Uri(address, "/api/aloha/stream-diagnostics"),
+        Targets.Add(new BenchmarkTarget(key, name, address, process.Id, new Uri(address, WebhookRoutes.StreamDiagnostics),
             prefix => Postgres.ScalarAsync<long>(OvrseeDatabase, $"SELECT count(*) FROM call_logs WHERE call_sid LIKE 'CA{prefix}%'")));
     }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Options;
 using Ovrsee.Hosting.Azurite;
-using Ovrsee.WebhookApi.Infrastructure.Recordings;
+using Ovrsee.WebhookApi.Recordings;
 
 namespace Ovrsee.Benchmarks;
 

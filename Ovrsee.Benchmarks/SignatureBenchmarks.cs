@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Ovrsee.PublicUrls;
 using Ovrsee.Twilio;
 
 namespace Ovrsee.Benchmarks;
@@ -8,7 +9,7 @@ namespace Ovrsee.Benchmarks;
 public class SignatureBenchmarks
 {
     private const string Token = "bench-auth-token-0000000000000000";
-    private const string Url = "https://ovrsee.example/api/aloha/webhooks/incoming-call";
+    private const string Url = "https://ovrsee.example" + WebhookRoutes.IncomingCall;
     private readonly KeyValuePair<string, string>[] _form = WebhookForms.IncomingCall("CA" + new string('a', 32), "+14155550100", "+15005550006").ToArray();
     private string _signature = "";
 
@@ -30,7 +31,7 @@ public class SignatureBenchmarks
 public class SignatureValidatorComparison
 {
     private const string Token = "bench-auth-token-0000000000000000";
-    private const string Url = "https://ovrsee.example/api/aloha/webhooks/incoming-call";
+    private const string Url = "https://ovrsee.example" + WebhookRoutes.IncomingCall;
     private readonly KeyValuePair<string, string>[] _form = WebhookForms.IncomingCall("CA" + new string('a', 32), "+14155550100", "+15005550006").ToArray();
     private readonly System.Collections.Specialized.NameValueCollection _sdkForm = new();
     private readonly global::Twilio.Security.RequestValidator _sdk = new(Token);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using Ovrsee.PublicUrls;
 using Ovrsee.Twilio;
 
 namespace Ovrsee.Benchmarks;
@@ -26,7 +27,7 @@ public sealed class SignedRequestLoad
 
     public static SignedRequestLoad Prepare(Uri baseAddress, string authToken, string to, string runPrefix, int count)
     {
-        var url = new Uri(baseAddress, "/api/aloha/webhooks/incoming-call");
+        var url = new Uri(baseAddress, WebhookRoutes.IncomingCall);
         var requests = new (byte[], string)[count];
         Parallel.For(0, count, i =>
         {

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Reflection;
 using Ovrsee.Auth;
+using Ovrsee.PublicUrls;
 
 namespace Ovrsee.Benchmarks;
 
@@ -64,7 +65,7 @@ public static class SseIdle
                 BaseAddress = address,
                 Timeout = Timeout.InfiniteTimeSpan,
             };
-            var diagnostics = new Uri(address, "/api/aloha/stream-diagnostics?collect=true");
+            var diagnostics = new Uri(address, WebhookRoutes.StreamDiagnostics + "?collect=true");
             async Task InsertAsync() => await postgres.ExecuteAsync(BenchmarkStack.OvrseeDatabase,
                 $"INSERT INTO domain_events (workspace_id, type, occurred_at, data) VALUES ('{workspace}', 'call.ringing', now(), '{{\"callSid\":\"CA{Guid.NewGuid():N}\"}}'); NOTIFY ovrsee_events");
 

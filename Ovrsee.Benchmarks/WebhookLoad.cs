@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ovrsee.PublicUrls;
 using Ovrsee.Twilio;
 
 namespace Ovrsee.Benchmarks;
@@ -42,7 +43,7 @@ public sealed class WebhookLoad(HttpClient http, Uri target, string authToken, s
 
     private async Task<bool> PostAsync(string endpoint, Dictionary<string, string> form)
     {
-        var url = new Uri(target, "/api/aloha/webhooks/" + endpoint).ToString();
+        var url = new Uri(target, WebhookRoutes.Webhooks + "/" + endpoint).ToString();
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
         request.Headers.TryAddWithoutValidation(TwilioSignature.HeaderName, TwilioSignature.Compute(authToken, url, form));
         var started = Stopwatch.GetTimestamp();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Xml.Linq;
+using Ovrsee.PublicUrls;
 using Ovrsee.Twilio;
 
 namespace Ovrsee.Simulator;
@@ -40,7 +41,6 @@ public sealed record SimulatorOptions
 /// </summary>
 public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
 {
-    private const string Webhooks = "/api/aloha/webhooks";
     private readonly Random _random = options.Seed is { } seed ? new Random(seed) : Random.Shared;
     private readonly object _randomLock = new();
 
@@ -58,9 +58,9 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
         var verbs = new List<string>();
         string? recordingSid = null;
 
-        await callbacks.AddAsync((Url(Webhooks + "/call-status"), Status(call, "initiated", 0, startedAt)));
-        var twiml = await SendForTwiMLAsync(Url(Webhooks + "/incoming-call"), CallForm(call, "ringing"), counters, cancellationToken);
-        await callbacks.AddAsync((Url(Webhooks + "/call-status"), Status(call, "ringing", 1, startedAt.AddSeconds(1))));
+        await callbacks.AddAsync((Url(WebhookRoutes.CallStatus), Status(call, "initiated", 0, startedAt)));
+        var twiml = await SendForTwiMLAsync(Url(WebhookRoutes.IncomingCall), CallForm(call, "ringing"), counters, cancellationToken);
+        await callbacks.AddAsync((Url(WebhookRoutes.CallStatus), Status(call, "ringing", 1, startedAt.AddSeconds(1))));
         var answered = false;
 
         // Follow the TwiML the way Twilio executes it, until something ends the call.
@@ -75,7 +75,7 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
                 if (!answered && verb.Name.LocalName is "Say" or "Play" or "Record" or "Connect" or "Pause" or "Dial")
                 {
                     answered = true;
-                    await callbacks.AddAsync((Url(Webhooks + "/call-status"), Status(call, "in-progress", 2, startedAt.AddSeconds(2))));
+                    await callbacks.AddAsync((Url(WebhookRoutes.CallStatus), Status(call, "in-progress", 2, startedAt.AddSeconds(2))));
                 }
                 await StepAsync(cancellationToken);
 
@@ -168,7 +168,7 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
         }
 
         var duration = answered ? call.TalkSeconds : 0;
-        await callbacks.AddAsync((Url(Webhooks + "/call-status"), Status(call, "completed", 3, startedAt.AddSeconds(2 + duration), duration)));
+        await callbacks.AddAsync((Url(WebhookRoutes.CallStatus), Status(call, "completed", 3, startedAt.AddSeconds(2 + duration), duration)));
 
         await callbacks.FlushAsync();
         return new CallOutcome(call, "completed", duration, recordingSid, verbs, counters.Requests, counters.Retries);
@@ -188,12 +188,12 @@ public sealed class TwilioSimulator(HttpClient http, SimulatorOptions options)
             return "Stream(no url)";
         }
         var signed = new Uri(signedUrl);
-        var target = new UriBuilder(options.TargetBaseUrl) { Path = signed.AbsolutePath, Query = signed.Query.TrimStart('?') };
-        target.Scheme = target.Scheme == "https" ? "wss" : "ws";
+        // Dialled at the target (the TwiML names the public base), as a WebSocket URL: the same rule the WebhookApi signs with.
+        var target = PublicUrlRules.ToWebSocket(new UriBuilder(options.TargetBaseUrl) { Path = signed.AbsolutePath, Query = signed.Query.TrimStart('?') }.Uri.ToString());
         var parameters = stream.Elements("Parameter").ToDictionary(p => p.Attribute("name")?.Value ?? "", p => p.Attribute("value")?.Value ?? "");
 
         var (client, status) = await TwilioMediaStreamClient.TryConnectAsync(
-            target.Uri.ToString(), TwilioMediaStreamClient.Sign(options.AuthToken, signedUrl), options.AccountSid);
+            target, TwilioMediaStreamClient.Sign(options.AuthToken, signedUrl), options.AccountSid);
         if (client is null)
         {
             return $"Stream(refused {(int)status})";

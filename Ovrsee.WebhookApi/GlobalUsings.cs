@@ -1,3 +1,2 @@
 global using Ovrsee.Data;
 global using Ovrsee.WebhookApi.Extensions;
-global using Ovrsee.WebhookApi.Apis;

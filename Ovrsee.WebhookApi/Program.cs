@@ -1,3 +1,11 @@
+using Ovrsee.WebhookApi.AlohaStream;
+using Ovrsee.WebhookApi.Calls;
+using Ovrsee.WebhookApi.Events;
+using Ovrsee.WebhookApi.OutboundWebhooks;
+using Ovrsee.WebhookApi.Reconciliation;
+using Ovrsee.WebhookApi.Recordings;
+using Ovrsee.WebhookApi.Webhooks;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

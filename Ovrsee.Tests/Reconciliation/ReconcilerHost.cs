@@ -4,8 +4,8 @@ using Microsoft.Extensions.Hosting;
 using Ovrsee.Data;
 using Ovrsee.Tests.Infrastructure;
 using Ovrsee.WebhookApi.Extensions;
-using Ovrsee.WebhookApi.Infrastructure;
 using Ovrsee.WebhookApi.Reconciliation;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.Tests.Reconciliation;
 

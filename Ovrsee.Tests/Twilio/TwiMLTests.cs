@@ -4,8 +4,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.AspNetCore;
-using Ovrsee.WebhookApi.Infrastructure;
 using Twilio.TwiML;
+using Ovrsee.WebhookApi.Routing;
+using Ovrsee.WebhookApi.Voicemail;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.Tests.Twilio;
 

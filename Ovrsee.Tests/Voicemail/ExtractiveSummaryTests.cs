@@ -1,5 +1,5 @@
-using Ovrsee.WebhookApi.Infrastructure.Recordings;
 using Ovrsee.WebhookApi.Voicemail;
+using Ovrsee.WebhookApi.Recordings;
 
 namespace Ovrsee.Tests.Voicemail;
 

@@ -2,8 +2,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
 using Ovrsee.Tests.Infrastructure;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
 using Ovrsee.WebhookApi.Voicemail;
+using Ovrsee.WebhookApi.Jobs;
 
 namespace Ovrsee.Tests.Voicemail;
 

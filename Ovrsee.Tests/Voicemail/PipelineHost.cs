@@ -5,8 +5,9 @@ using Npgsql;
 using Ovrsee.Data;
 using Ovrsee.Tests.Infrastructure;
 using Ovrsee.WebhookApi.Extensions;
-using Ovrsee.WebhookApi.Infrastructure;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
+using Ovrsee.WebhookApi.Jobs;
+using Ovrsee.WebhookApi.Voicemail;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.Tests.Voicemail;
 

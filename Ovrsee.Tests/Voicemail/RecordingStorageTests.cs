@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using Ovrsee.Tests.Infrastructure;
-using Ovrsee.WebhookApi.Infrastructure.Recordings;
+using Ovrsee.WebhookApi.Recordings;
 
 namespace Ovrsee.Tests.Voicemail;
 

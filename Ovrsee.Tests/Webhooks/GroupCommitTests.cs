@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Ovrsee.Tests.Infrastructure;
-using Ovrsee.WebhookApi.Infrastructure;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.Tests.Webhooks;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Ovrsee.WebhookApi.Infrastructure;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.Tests.Webhooks;
 

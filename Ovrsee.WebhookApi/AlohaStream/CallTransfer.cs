@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Options;
 using Ovrsee.Twilio.Rest;
-using Ovrsee.WebhookApi.Infrastructure;
 using Twilio.Clients;
 using Twilio.Rest.Api.V2010.Account;
 using Twilio.Types;
+using Ovrsee.WebhookApi.Routing;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.WebhookApi.AlohaStream;
 

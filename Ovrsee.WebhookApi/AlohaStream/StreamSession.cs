@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Ovrsee.WebhookApi.Infrastructure;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.WebhookApi.AlohaStream;
 

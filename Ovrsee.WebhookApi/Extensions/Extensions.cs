@@ -1,10 +1,7 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Ovrsee.Auth;
-using Ovrsee.PublicUrls;
-using Ovrsee.Twilio.AspNetCore;
 using Ovrsee.WebhookApi.Infrastructure;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
+using Ovrsee.WebhookApi.Jobs;
+using Ovrsee.WebhookApi.Voicemail;
 
 namespace Ovrsee.WebhookApi.Extensions;
 
@@ -53,35 +50,9 @@ public static class Extensions
             X-Twilio-Signature, answered with TwiML or 204.
             """);
 
-        // The public base URL and body limit are this service's settings (Webhooks); the signature
-        // filter gets them as Twilio.AspNet.Core's would, unless Twilio:RequestValidation names its own.
-        builder.Services.AddWebhookOptions(builder.Configuration);
-        builder.AddTwilioRequestValidation()
-            .Configure<IOptionsMonitor<WebhookOptions>>((validation, webhooks) =>
-            {
-                var configured = builder.Configuration.GetSection(TwilioRequestValidationOptions.SectionName);
-                if (string.IsNullOrWhiteSpace(validation.BaseUrlOverride))
-                {
-                    validation.BaseUrlOverride = webhooks.CurrentValue.PublicBaseUrl;
-                }
-                if (configured[nameof(TwilioRequestValidationOptions.MaxBodyBytes)] is null)
-                {
-                    validation.MaxBodyBytes = webhooks.CurrentValue.MaxBodyBytes;
-                }
-            });
         builder.Services.Configure<VoicemailOptions>(builder.Configuration.GetSection("Voicemail"));
-        builder.Services.Configure<WebhookSpoolOptions>(builder.Configuration.GetSection("Webhooks:Spool"));
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookRecorderOptions>, WebhookRecorderOptionsValidator>());
-        builder.Services.AddOptions<WebhookRecorderOptions>().Bind(builder.Configuration.GetSection("Webhooks")).ValidateOnStart();
-        builder.Services.AddOptions<GroupCommitOptions>().BindConfiguration("Webhooks:GroupCommit").ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<CallbackRecorder>();
-        builder.Services.AddSingleton<GroupCommit>();
-        builder.Services.AddSingleton<WebhookSpool>();
-        builder.Services.AddSingleton<WebhookRecorder>();
-        builder.Services.AddSingleton<CallAnswers>();
-        builder.Services.AddSingleton<CallRouting>();
-        builder.AddRoutingClock();
-        builder.Services.AddHostedService<WebhookSpoolReplayer>();
+        builder.AddTwilioWebhooks();
+        builder.AddCallRouting();
         builder.AddWebhookReadiness();
         builder.AddVoicemailPipeline();
         builder.AddAlohaStream();
@@ -89,8 +60,5 @@ public static class Extensions
         builder.AddDomainEvents();
 
         builder.AddForwardedHeadersFromTrustedProxies();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UnverifiedTrafficOptions>, UnverifiedTrafficOptionsValidator>());
-        builder.Services.AddOptions<UnverifiedTrafficOptions>().Bind(builder.Configuration.GetSection(UnverifiedTrafficOptions.SectionName)).ValidateOnStart();
-        builder.Services.AddSingleton<UnverifiedTrafficLimiter>();
     }
 }

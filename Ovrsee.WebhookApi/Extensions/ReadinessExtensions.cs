@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Ovrsee.WebhookApi.Infrastructure;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.WebhookApi.Extensions;
 

@@ -1,9 +1,18 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Ovrsee.WebhookApi.Routing;
 
 namespace Ovrsee.WebhookApi.Extensions;
 
 public static class RoutingExtensions
 {
+    /// <summary>Where an incoming call goes (<c>Routing/</c>): the decision, its clock, and the TwiML that says so.</summary>
+    public static void AddCallRouting(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<CallAnswers>();
+        builder.Services.AddSingleton<CallRouting>();
+        builder.AddRoutingClock();
+    }
+
     /// <summary>
     /// The clock routing decides business hours by: the system's, or in Development only, one that
     /// starts at <c>Routing:Clock:StartAt</c> and runs on from there, so tests (which run the real

@@ -2,9 +2,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Ovrsee.Twilio;
 using Ovrsee.Twilio.Rest;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
-using Ovrsee.WebhookApi.Infrastructure.Recordings;
 using Ovrsee.WebhookApi.Voicemail;
+using Ovrsee.WebhookApi.Jobs;
 
 namespace Ovrsee.WebhookApi.Extensions;
 

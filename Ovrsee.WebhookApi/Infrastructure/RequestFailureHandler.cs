@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.WebhookApi.Infrastructure;
 

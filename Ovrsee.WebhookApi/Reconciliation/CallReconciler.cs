@@ -3,12 +3,12 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Ovrsee.Twilio;
 using Ovrsee.Twilio.Rest;
-using Ovrsee.WebhookApi.Infrastructure;
 using Polly;
 using Twilio.Clients;
 using Twilio.Http;
 using Twilio.Rest.Api.V2010.Account;
 using Twilio.Types;
+using Ovrsee.WebhookApi.Webhooks;
 
 namespace Ovrsee.WebhookApi.Reconciliation;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Ovrsee.WebhookApi.Infrastructure;
 
 namespace Ovrsee.WebhookApi.Voicemail;
 

@@ -2,8 +2,8 @@ using System.Net;
 using Ovrsee.Twilio.Rest;
 using Twilio.Clients;
 using Twilio.Rest.Api.V2010.Account;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
-using Ovrsee.WebhookApi.Infrastructure.Recordings;
+using Ovrsee.WebhookApi.Jobs;
+using Ovrsee.WebhookApi.Recordings;
 
 namespace Ovrsee.WebhookApi.Voicemail;
 

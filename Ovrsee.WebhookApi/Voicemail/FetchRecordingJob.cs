@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Ovrsee.WebhookApi.Infrastructure;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
-using Ovrsee.WebhookApi.Infrastructure.Recordings;
+using Ovrsee.WebhookApi.Jobs;
+using Ovrsee.WebhookApi.Recordings;
 
 namespace Ovrsee.WebhookApi.Voicemail;
 

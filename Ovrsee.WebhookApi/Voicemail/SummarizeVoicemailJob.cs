@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Ovrsee.WebhookApi.Infrastructure;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
+using Ovrsee.WebhookApi.Jobs;
 
 namespace Ovrsee.WebhookApi.Voicemail;
 

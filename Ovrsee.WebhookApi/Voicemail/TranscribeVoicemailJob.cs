@@ -1,7 +1,7 @@
 using Microsoft.Extensions.AI;
 using Npgsql;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
-using Ovrsee.WebhookApi.Infrastructure.Recordings;
+using Ovrsee.WebhookApi.Jobs;
+using Ovrsee.WebhookApi.Recordings;
 
 namespace Ovrsee.WebhookApi.Voicemail;
 

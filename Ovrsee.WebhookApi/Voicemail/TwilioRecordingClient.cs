@@ -3,8 +3,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Ovrsee.Twilio;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
-using Ovrsee.WebhookApi.Infrastructure.Recordings;
+using Ovrsee.WebhookApi.Jobs;
+using Ovrsee.WebhookApi.Recordings;
 
 namespace Ovrsee.WebhookApi.Voicemail;
 

@@ -1,9 +1,9 @@
 using Npgsql;
 using Ovrsee.Twilio.Rest;
-using Ovrsee.WebhookApi.Infrastructure.Jobs;
 using Twilio.Clients;
 using Twilio.Rest.Api.V2010.Account;
 using Twilio.Types;
+using Ovrsee.WebhookApi.Jobs;
 
 namespace Ovrsee.WebhookApi.Voicemail;
 

@@ -8,6 +8,7 @@ namespace Ovrsee.Tests.Provisioning;
 /// and webhooks (the outbox readers wait for every older transaction to end): that is how a
 /// reconciler retrying an unreachable Twilio once stalled the events of 200 calls.
 /// </summary>
+[Trait("Category", "Slow")]
 public class TwilioWaitTests(ProvisioningFixture api) : IClassFixture<ProvisioningFixture>
 {
     private static readonly TimeSpan TwilioDelay = TimeSpan.FromSeconds(2);

@@ -24,6 +24,7 @@ namespace Ovrsee.Tests.AppHost;
 /// it; the dashboard's "Reconcile now" repairs what Twilio (the double) knows and we missed, and
 /// says what it fixed.
 /// </summary>
+[Trait("Category", "Slow")]
 public class AzuriteAndReconcileCommandTests(AzuriteAppHostFixture system) : IClassFixture<AzuriteAppHostFixture>
 {
     private const string Caller = "+14155550123";

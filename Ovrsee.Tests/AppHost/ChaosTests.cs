@@ -17,6 +17,7 @@ namespace Ovrsee.Tests.AppHost;
 /// and the AppHost's resource starts it again by itself.
 /// </summary>
 [Collection(AppHostCollection.Name)]
+[Trait("Category", "Slow")]
 public class ChaosTests(AppHostFixture system, ITestOutputHelper output)
 {
     private const int Calls = 200;

@@ -12,6 +12,7 @@ namespace Ovrsee.Tests.AppHost;
 /// webhook's trace with its HTTP server span and its SQL span. Screenshots go to the test output.
 /// </summary>
 [Collection(AppHostCollection.Name)]
+[Trait("Category", "Slow")]
 public class DashboardTests(AppHostFixture system, ITestOutputHelper output)
 {
     private const string IncomingCall = "/api/aloha/webhooks/incoming-call";

@@ -19,6 +19,7 @@ namespace Ovrsee.Tests.AppHost;
 /// its own workspace's feed across the resume, none twice; and nothing crossed tenants.
 /// </summary>
 [Collection(AppHostCollection.Name)]
+[Trait("Category", "Slow")]
 public class EventsChaosTests(AppHostFixture system, ITestOutputHelper output)
 {
     private const int CallsToA = 150;

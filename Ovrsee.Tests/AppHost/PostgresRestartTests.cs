@@ -11,6 +11,7 @@ namespace Ovrsee.Tests.AppHost;
 /// so (Unhealthy while down), and WebhookApi keeps taking Twilio's webhooks meanwhile (spooled).
 /// </summary>
 [Collection(AppHostCollection.Name)]
+[Trait("Category", "Slow")]
 public class PostgresRestartTests(AppHostFixture system)
 {
     [Fact]

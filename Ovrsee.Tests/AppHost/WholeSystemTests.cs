@@ -13,6 +13,7 @@ namespace Ovrsee.Tests.AppHost;
 
 /// <summary>The whole system as the AppHost declares it, through Aspire's testing builder.</summary>
 [Collection(AppHostCollection.Name)]
+[Trait("Category", "Slow")]
 public class WholeSystemTests(AppHostFixture system)
 {
     private const string Caller = "+14155550100";

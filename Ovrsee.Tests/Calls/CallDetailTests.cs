@@ -5,6 +5,7 @@ using static Ovrsee.Tests.Calls.CallsApiClient;
 
 namespace Ovrsee.Tests.Calls;
 
+[Trait("Category", "Slow")]
 public class CallDetailTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     [Fact]

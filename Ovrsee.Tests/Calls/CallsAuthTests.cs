@@ -9,6 +9,7 @@ using static Ovrsee.Tests.Calls.CallsApiClient;
 
 namespace Ovrsee.Tests.Calls;
 
+[Trait("Category", "Slow")]
 public class CallsAuthTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     private HttpClient Http => api.Twilio.Http;

@@ -6,6 +6,7 @@ using static Ovrsee.Tests.Calls.CallsApiClient;
 namespace Ovrsee.Tests.Calls;
 
 /// <summary>A member of workspace A never sees workspace B: not in the list, not through any filter, not by id.</summary>
+[Trait("Category", "Slow")]
 public class CallsIsolationTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>, IAsyncLifetime
 {
     private Guid _a, _b, _userA, _userB;

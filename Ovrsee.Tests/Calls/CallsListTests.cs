@@ -6,6 +6,7 @@ using static Ovrsee.Tests.Calls.CallsApiClient;
 
 namespace Ovrsee.Tests.Calls;
 
+[Trait("Category", "Slow")]
 public class CallsListTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     private HttpClient Http => api.Twilio.Http;

@@ -11,6 +11,7 @@ namespace Ovrsee.Tests.Events;
 /// change, once, whatever Twilio redelivers or reorders, numbered in the order it happened to the
 /// call. Through the real WebhookApi and the real voicemail pipeline.
 /// </summary>
+[Trait("Category", "Slow")]
 public class DomainEventProducerTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     private const string From = "+14155550100";

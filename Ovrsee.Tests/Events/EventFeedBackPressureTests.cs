@@ -13,6 +13,7 @@ public sealed class SmallQueueFeedFixture : EventFeedFixture
 }
 
 /// <summary>A client that does not keep up is cut off instead of buffered without bound, and resumes with nothing lost.</summary>
+[Trait("Category", "Slow")]
 public class EventFeedBackPressureTests(SmallQueueFeedFixture api) : IClassFixture<SmallQueueFeedFixture>
 {
     private const int Events = 200;

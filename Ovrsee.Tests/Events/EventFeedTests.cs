@@ -10,6 +10,7 @@ namespace Ovrsee.Tests.Events;
 /// GET /api/aloha/events through the real service and PostgreSQL: frames, tenant isolation, resume
 /// with Last-Event-ID across a disconnect, late commits, filters and the errors.
 /// </summary>
+[Trait("Category", "Slow")]
 public class EventFeedTests(EventFeedFixture api) : IClassFixture<EventFeedFixture>
 {
     private const string Feed = "/api/aloha/events";

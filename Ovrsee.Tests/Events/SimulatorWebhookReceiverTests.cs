@@ -10,6 +10,7 @@ using static Ovrsee.Tests.Events.WebhookApiClient;
 namespace Ovrsee.Tests.Events;
 
 /// <summary>The simulator's receive-webhooks endpoint verifies what the real service sends, refuses forgeries and spots duplicates.</summary>
+[Trait("Category", "Slow")]
 public class SimulatorWebhookReceiverTests(OutboundWebhooksFixture api) : IClassFixture<OutboundWebhooksFixture>
 {
     [Fact]

@@ -14,6 +14,7 @@ public class AutoDisableFixture : OutboundWebhooksFixture
     };
 }
 
+[Trait("Category", "Slow")]
 public class WebhookAutoDisableTests(AutoDisableFixture api) : IClassFixture<AutoDisableFixture>
 {
     private HttpClient Http => api.Http;

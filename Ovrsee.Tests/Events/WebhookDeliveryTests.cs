@@ -10,6 +10,7 @@ namespace Ovrsee.Tests.Events;
 /// (checked by an independent verifier), retried through an outage, in per-call order, isolated
 /// per endpoint and per workspace, re-sendable, with secrets rotated without downtime.
 /// </summary>
+[Trait("Category", "Slow")]
 public class WebhookDeliveryTests(OutboundWebhooksFixture api) : IClassFixture<OutboundWebhooksFixture>
 {
     private HttpClient Http => api.Http;

@@ -6,6 +6,7 @@ using static Ovrsee.Tests.Events.WebhookApiClient;
 namespace Ovrsee.Tests.Events;
 
 /// <summary>/api/aloha/webhook-endpoints: owners and admins manage a workspace's endpoints; nobody else sees them.</summary>
+[Trait("Category", "Slow")]
 public class WebhookEndpointsApiTests(OutboundWebhooksFixture api) : IClassFixture<OutboundWebhooksFixture>
 {
     private HttpClient Http => api.Http;

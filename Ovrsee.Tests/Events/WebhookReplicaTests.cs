@@ -23,6 +23,7 @@ public class TwoWebhookReplicasFixture : OutboundWebhooksFixture
     }
 }
 
+[Trait("Category", "Slow")]
 public class WebhookReplicaTests(TwoWebhookReplicasFixture api) : IClassFixture<TwoWebhookReplicasFixture>
 {
     [Fact]

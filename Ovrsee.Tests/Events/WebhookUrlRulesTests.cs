@@ -18,6 +18,7 @@ public class ProductionWebhookRulesFixture : OutboundWebhooksFixture
 }
 
 /// <summary>Endpoint URLs follow the agent URLs' SSRF rules, when registered and again on the address actually dialled.</summary>
+[Trait("Category", "Slow")]
 public class WebhookUrlRulesTests(ProductionWebhookRulesFixture api) : IClassFixture<ProductionWebhookRulesFixture>
 {
     private HttpClient Http => api.Http;

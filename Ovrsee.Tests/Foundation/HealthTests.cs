@@ -7,6 +7,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Foundation;
 
 /// <summary>Runs the real WebhookApi process against a PostgreSQL of its own, then takes that database away.</summary>
+[Trait("Category", "Slow")]
 public class HealthTests
 {
     [Fact]

@@ -31,6 +31,7 @@ public class MigrationTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")] // four WebhookApi processes
     public async Task Four_processes_migrating_at_once_apply_each_migration_once()
     {
         var admin = await EmptyDatabaseAsync();

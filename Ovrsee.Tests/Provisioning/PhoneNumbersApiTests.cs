@@ -7,6 +7,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Provisioning;
 
 /// <summary>Listing, changing, releasing and re-pointing numbers; roles and workspace isolation; search.</summary>
+[Trait("Category", "Slow")]
 public class PhoneNumbersApiTests(ProvisioningFixture api) : IClassFixture<ProvisioningFixture>
 {
     private TwilioDouble Twilio => api.Twilio;

@@ -126,6 +126,7 @@ public class PublicWebhookUrlTests
 }
 
 /// <summary>The real process configured with http://localhost: it refuses to point Twilio there and says what to do.</summary>
+[Trait("Category", "Slow")]
 public class LocalhostWebhookUrlTests(LocalhostWebhookUrlTests.Fixture api) : IClassFixture<LocalhostWebhookUrlTests.Fixture>
 {
     public sealed class Fixture : ProvisioningFixture

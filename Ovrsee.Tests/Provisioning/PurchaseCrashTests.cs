@@ -6,6 +6,7 @@ namespace Ovrsee.Tests.Provisioning;
 /// The process dies after Twilio bought the number and before the row was written: the retry
 /// with the same Idempotency-Key finds the number on the account and records it once.
 /// </summary>
+[Trait("Category", "Slow")]
 public class PurchaseCrashTests(PurchaseCrashTests.Fixture api) : IClassFixture<PurchaseCrashTests.Fixture>
 {
     public sealed class Fixture : ProvisioningFixture

@@ -6,6 +6,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Provisioning;
 
 /// <summary>POST /api/telephony/twilio/purchase-number against the real Provisioning process, a faulty Twilio and PostgreSQL.</summary>
+[Trait("Category", "Slow")]
 public class PurchaseNumberTests(ProvisioningFixture api) : IClassFixture<ProvisioningFixture>
 {
     private TwilioDouble Twilio => api.Twilio;

@@ -4,6 +4,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Provisioning;
 
 /// <summary>A number's call routing through PATCH/GET /api/telephony/phone-numbers: defaults, storage, validation, roles.</summary>
+[Trait("Category", "Slow")]
 public class RoutingSettingsApiTests(ProvisioningFixture api) : IClassFixture<ProvisioningFixture>
 {
     private const string Routing = """

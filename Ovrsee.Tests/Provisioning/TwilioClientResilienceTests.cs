@@ -17,6 +17,7 @@ namespace Ovrsee.Tests.Provisioning;
 /// validated by Prism): safe requests are retried, Retry-After is honoured, a purchase is never
 /// sent again without first looking whether the number is already ours.
 /// </summary>
+[Trait("Category", "Slow")]
 public class TwilioClientResilienceTests : IAsyncLifetime
 {
     private static readonly WebhookEndpoints Webhooks = new(

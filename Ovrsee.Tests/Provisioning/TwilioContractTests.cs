@@ -25,6 +25,7 @@ namespace Ovrsee.Tests.Provisioning;
 /// path, and the attempt timeout is far beyond any answer (a slow Prism on a busy machine once
 /// timed out a 1 s attempt and the retried update failed the "one attempt" assertion).
 /// </remarks>
+[Trait("Category", "Slow")]
 public class TwilioContractTests
 {
     private const string Sid = "PN0123456789abcdef0123456789abcdef";

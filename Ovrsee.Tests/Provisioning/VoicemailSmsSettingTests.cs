@@ -3,6 +3,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Provisioning;
 
 /// <summary>PATCH phone-numbers' voicemailSmsTo: who gets a text when someone leaves a voicemail (#19).</summary>
+[Trait("Category", "Slow")]
 public class VoicemailSmsSettingTests(ProvisioningFixture api) : IClassFixture<ProvisioningFixture>
 {
     [Fact]

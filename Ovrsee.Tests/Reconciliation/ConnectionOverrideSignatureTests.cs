@@ -12,6 +12,7 @@ namespace Ovrsee.Tests.Reconciliation;
 /// requests. The WebhookApi must accept exactly that signature, and a signature over the URL
 /// with the fragment (which Twilio never makes) must not pass.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class ConnectionOverrideSignatureTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     public static TheoryData<string, string> Webhooks => new()

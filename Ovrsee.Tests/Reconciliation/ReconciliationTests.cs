@@ -11,6 +11,7 @@ namespace Ovrsee.Tests.Reconciliation;
 /// the webhooks' own write path; webhooks replayed afterwards and a second replica's run change
 /// nothing.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class ReconciliationTests : IAsyncLifetime
 {
     private const string Caller = "+14155550100";

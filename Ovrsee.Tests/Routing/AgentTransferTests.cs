@@ -13,6 +13,7 @@ namespace Ovrsee.Tests.Routing;
 /// by Prism) to the forward TwiML, whose Dial action falls back to voicemail; a refused update still
 /// ends in voicemail.
 /// </summary>
+[Trait("Category", "Slow")]
 public class AgentTransferTests(TransferFixture api) : IClassFixture<TransferFixture>
 {
     private const string Greeting = "Nobody could take your call. Leave a message.";

@@ -5,6 +5,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Routing;
 
 /// <summary>The calls list and detail show each call's outcome and filter by it.</summary>
+[Trait("Category", "Slow")]
 public class CallOutcomeTests(RoutingFixture api) : IClassFixture<RoutingFixture>
 {
     [Fact]

@@ -4,6 +4,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Routing;
 
 /// <summary>Forwarding's Dial action: answered, no-answer, busy and failed; sequential targets; duplicates and late callbacks.</summary>
+[Trait("Category", "Slow")]
 public class DialActionTests(RoutingFixture api) : IClassFixture<RoutingFixture>
 {
     private const string Greeting = "Nobody could take your call. Leave a message.";

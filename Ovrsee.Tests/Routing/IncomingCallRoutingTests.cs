@@ -5,6 +5,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Routing;
 
 /// <summary>The incoming-call answer from the number's routing and the (controlled) clock, and its timeline entry.</summary>
+[Trait("Category", "Slow")]
 public class IncomingCallRoutingTests(RoutingFixture api) : IClassFixture<RoutingFixture>
 {
     private const string Forward = """

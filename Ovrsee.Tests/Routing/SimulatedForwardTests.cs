@@ -4,6 +4,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Routing;
 
 /// <summary>The simulator follows a forwarding Dial end to end against the real service.</summary>
+[Trait("Category", "Slow")]
 public class SimulatedForwardTests(RoutingFixture api) : IClassFixture<RoutingFixture>
 {
     private TwilioSimulator Simulator(HttpClient http) => new(http, new SimulatorOptions

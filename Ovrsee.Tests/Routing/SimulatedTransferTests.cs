@@ -37,6 +37,7 @@ public sealed class SimulatedTransferFixture : AlohaStreamFixture
     });
 }
 
+[Trait("Category", "Slow")]
 public class SimulatedTransferTests(SimulatedTransferFixture api) : IClassFixture<SimulatedTransferFixture>
 {
     private const string Routing = """

@@ -18,6 +18,7 @@ public class ProductionAgentRulesFixture : WebhookApiFixture
 }
 
 /// <summary>GET/PUT /api/aloha/settings/agent: members see the workspace's agent, owners and admins set it, under the stream's URL rules.</summary>
+[Trait("Category", "Slow")]
 public class AgentSettingsTests(ProductionAgentRulesFixture api) : IClassFixture<ProductionAgentRulesFixture>
 {
     private const string Path = "/api/aloha/settings/agent";

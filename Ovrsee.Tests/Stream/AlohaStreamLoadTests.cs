@@ -8,6 +8,7 @@ using Xunit.Abstractions;
 namespace Ovrsee.Tests.Streaming;
 
 /// <summary>A process of its own (its own fixture instance), so its memory numbers are only its own.</summary>
+[Trait("Category", "Slow")]
 public class AlohaStreamLoadTests(AlohaStreamFixture api, ITestOutputHelper output) : IClassFixture<AlohaStreamFixture>
 {
     private const int Streams = 100;

@@ -6,6 +6,7 @@ using Ovrsee.WebhookApi.AlohaStream;
 
 namespace Ovrsee.Tests.Streaming;
 
+[Trait("Category", "Slow")]
 public class AlohaStreamTests(AlohaStreamFixture api) : IClassFixture<AlohaStreamFixture>
 {
     private static readonly byte[] CallerFrame = Enumerable.Range(0, 160).Select(i => (byte)(i * 3)).ToArray();

@@ -16,6 +16,7 @@ namespace Ovrsee.Tests.Streaming;
 /// The quick start's main path: the AppHost's dev seed on a Development WebhookApi (defaults, no
 /// Twilio account), and the simulator calling the dev number as 'Place a simulated call' does.
 /// </summary>
+[Trait("Category", "Slow")]
 public class DevWorkspaceStreamTests(OfflineQuickStartFixture api) : IClassFixture<OfflineQuickStartFixture>
 {
     [Fact]

@@ -4,6 +4,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Streaming;
 
 /// <summary>The simulator plays Twilio through a whole streamed call: TwiML, the Media Stream, the Connect action, voicemail.</summary>
+[Trait("Category", "Slow")]
 public class SimulatedStreamCallTests(AlohaStreamFixture api) : IClassFixture<AlohaStreamFixture>
 {
     [Fact]

@@ -8,6 +8,7 @@ using Ovrsee.WebhookApi.Recordings;
 namespace Ovrsee.Tests.Voicemail;
 
 /// <summary><see cref="BlobRecordingStorage"/> against a real Azurite, a container per test.</summary>
+[Trait("Category", "Slow")]
 public class BlobRecordingStorageTests
 {
     private const int BlockSize = 256 * 1024;

@@ -20,6 +20,7 @@ public class OfflineQuickStartFixture : WebhookApiFixture
     };
 }
 
+[Trait("Category", "Slow")]
 public class OfflineQuickStartTests(OfflineQuickStartFixture api) : IClassFixture<OfflineQuickStartFixture>
 {
     [Fact]

@@ -7,6 +7,7 @@ using Ovrsee.WebhookApi.Voicemail;
 namespace Ovrsee.Tests.Voicemail;
 
 /// <summary>Retention and Twilio-copy deletion, run by the real job runner against Azurite and PostgreSQL.</summary>
+[Trait("Category", "Slow")]
 public class RecordingRetentionTests
 {
     private static async Task<Dictionary<string, string?>> SettingsAsync(TestDatabase database, string container)

@@ -12,6 +12,7 @@ namespace Ovrsee.Tests.Voicemail;
 /// reads, only owners and admins change, bad input is a 400 naming the field, one workspace's
 /// settings never touch another's. Asserted on the workspaces rows.
 /// </summary>
+[Trait("Category", "Slow")]
 public class RecordingSettingsApiTests(WebhookApiFixture service) : IClassFixture<WebhookApiFixture>
 {
     private const string Path = "/api/aloha/settings/recordings";

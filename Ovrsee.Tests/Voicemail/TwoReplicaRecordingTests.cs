@@ -17,6 +17,7 @@ namespace Ovrsee.Tests.Voicemail;
 /// running jobs. Each replica signs Twilio downloads with its own API key, so the recording
 /// double can tell which replica fetched a recording.
 /// </summary>
+[Trait("Category", "Slow")]
 public class TwoReplicaRecordingTests
 {
     private const int BlockSize = 256 * 1024;

@@ -45,6 +45,7 @@ public class VoicemailPipelineFixture : WebhookApiFixture
     }
 }
 
+[Trait("Category", "Slow")]
 public class VoicemailPipelineEndToEndTests(VoicemailPipelineFixture api) : IClassFixture<VoicemailPipelineFixture>
 {
     [Fact]
@@ -121,6 +122,7 @@ public class VoicemailPipelineEndToEndTests(VoicemailPipelineFixture api) : ICla
 }
 
 /// <summary>A replica dies mid-job: the job waits out the lease, then another runner finishes it.</summary>
+[Trait("Category", "Slow")]
 public class RunnerCrashTests
 {
     [Fact]

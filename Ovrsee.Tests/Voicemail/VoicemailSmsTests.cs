@@ -9,6 +9,7 @@ namespace Ovrsee.Tests.Voicemail;
 /// the number itself, through a stateful Twilio double whose every request Prism checks against
 /// Twilio's OpenAPI description.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class VoicemailSmsTests : IAsyncLifetime
 {
     private const string OwnerPhone = "+14155559876";

@@ -4,6 +4,7 @@ using Ovrsee.Tests.Infrastructure;
 
 namespace Ovrsee.Tests.Webhooks;
 
+[Trait("Category", "Slow")]
 public class CallStatusTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     private const string From = "+14155550100";

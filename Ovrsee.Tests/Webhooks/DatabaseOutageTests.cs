@@ -7,6 +7,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Webhooks;
 
 /// <summary>PostgreSQL stops mid-call: the caller still gets TwiML and every callback lands exactly once after it returns.</summary>
+[Trait("Category", "Slow")]
 public class DatabaseOutageTests
 {
     [Fact]

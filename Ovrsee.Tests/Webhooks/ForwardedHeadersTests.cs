@@ -14,6 +14,7 @@ public class UntrustedForwardedHeadersApi : WebhookApiFixture
     };
 }
 
+[Trait("Category", "Slow")]
 public class ForwardedHeadersTests(UntrustedForwardedHeadersApi api) : IClassFixture<UntrustedForwardedHeadersApi>
 {
     private const string To = "+14155550199", From = "+14155550100";
@@ -104,6 +105,7 @@ public class TrustedProxyApi : WebhookApiFixture
     };
 }
 
+[Trait("Category", "Slow")]
 public class TrustedProxyTests(TrustedProxyApi api) : IClassFixture<TrustedProxyApi>
 {
     [Fact]

@@ -200,6 +200,7 @@ public sealed class PatientWebhookApiFixture : WebhookApiFixture
 }
 
 /// <summary>The same guarantees through the real service under a burst of concurrent webhooks.</summary>
+[Trait("Category", "Slow")]
 public class GroupCommitBurstTests(PatientWebhookApiFixture api) : IClassFixture<PatientWebhookApiFixture>
 {
     [Fact]

@@ -14,6 +14,7 @@ namespace Ovrsee.Tests.Webhooks;
 /// database budget every incoming-call still gets its TwiML in well under Twilio's 15 s, the
 /// replica stays ready, and once PostgreSQL resumes every callback is stored exactly once.
 /// </summary>
+[Trait("Category", "Slow")]
 public class HungDatabaseTests(ITestOutputHelper output)
 {
     private const int SigStop = 19, SigCont = 18;

@@ -4,6 +4,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Webhooks;
 
 /// <summary>scripts/test-incoming-call.sh against the real WebhookApi: its call is answered and then completed.</summary>
+[Trait("Category", "Slow")]
 public class IncomingCallScriptTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     [Fact]

@@ -17,6 +17,7 @@ public class RateLimitedWebhookApi : WebhookApiFixture
 /// The limiter stops traffic that did not prove it is Twilio, per source address, and never a
 /// validly signed request, however many arrive and whatever the same address sent before.
 /// </summary>
+[Trait("Category", "Slow")]
 public class RateLimitTests(RateLimitedWebhookApi api) : IClassFixture<RateLimitedWebhookApi>
 {
     private const string To = "+14155550199", From = "+14155550100";

@@ -3,6 +3,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Webhooks;
 
 /// <summary>A body that trickles in below Kestrel's minimum data rate is a 408, not a 500 logged at Error.</summary>
+[Trait("Category", "Slow")]
 public class SlowBodyTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace Ovrsee.Tests.Webhooks;
 /// an absurdly long status. Twilio gets a 2xx (TwiML for an incoming-call) and the call is stored,
 /// with NUL as U+FFFD, the negative duration as unknown, the status cut to 256 characters.
 /// </summary>
+[Trait("Category", "Slow")]
 public class UnrepresentableInputTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     private const string To = "+14155550199", From = "+14155550100";

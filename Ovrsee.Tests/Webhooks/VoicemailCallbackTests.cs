@@ -3,6 +3,7 @@ using Ovrsee.Tests.Infrastructure;
 
 namespace Ovrsee.Tests.Webhooks;
 
+[Trait("Category", "Slow")]
 public class VoicemailCallbackTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     private async Task<(string CallSid, Guid Workspace)> CallAsync()
@@ -66,6 +67,7 @@ public class VoicemailCallbackTests(WebhookApiFixture api) : IClassFixture<Webho
     }
 }
 
+[Trait("Category", "Slow")]
 public class CallbackBeforeIncomingCallTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     [Fact]

@@ -5,6 +5,7 @@ using Ovrsee.Tests.Infrastructure;
 namespace Ovrsee.Tests.Webhooks;
 
 /// <summary>Forged, tampered and malformed requests: a clear 4xx and nothing written.</summary>
+[Trait("Category", "Slow")]
 public class WebhookRejectionTests(WebhookApiFixture api) : IClassFixture<WebhookApiFixture>
 {
     private const string Path = "/api/aloha/webhooks/incoming-call";

@@ -69,6 +69,14 @@ public sealed class CallRouting(TimeProvider time, StreamTimeline timeline)
                 })
             : null;
 
+    /// <summary>The decision as call.routed announces it (its <c>data</c>; README, "Domain events").</summary>
+    public static Dictionary<string, string?> AnnouncedData(TwilioCallback callback, CallRoute route) => new()
+    {
+        ["callSid"] = callback.CallSid,
+        ["route"] = route.Answer.ToString().ToLowerInvariant(),
+        ["period"] = route.Decision.PeriodName,
+    };
+
     /// <summary>The route for an answer decided later (after a Dial): the number's settings now.</summary>
     public CallRoute Later(string? routingJson, CallAnswer answer, string? from, string? to, bool voicemailEnabled)
     {

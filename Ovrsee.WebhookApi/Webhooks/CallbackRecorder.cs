@@ -318,12 +318,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             var route = routing!.Route(call, callback);
             routes[i] = new RoutedCall(
                 route,
-                JsonSerializer.Serialize(new Dictionary<string, string?>
-                {
-                    ["callSid"] = callback.CallSid,
-                    ["route"] = route.Answer.ToString().ToLowerInvariant(),
-                    ["period"] = route.Decision.PeriodName,
-                }),
+                JsonSerializer.Serialize(CallRouting.AnnouncedData(callback, route)),
                 routing.TimelineEntry(call, callback, route) is { } entry ? JsonSerializer.Serialize(entry.Payload) : null,
                 routing.Now.UtcDateTime);
         }

@@ -33,6 +33,8 @@ public static class OurVariants
             // Runtime settings: thread-pool workers spinning before they sleep, and the GC flavour
             // (the Web SDK's default is Server GC, one heap and GC thread per core).
             ["spin-0"] = ("WebhookApi, thread pool without spin-waiting", new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
+            // The runtime's default spin limit (70), which the service's runtimeconfig turned off in #15.
+            ["spin-70"] = ("WebhookApi, thread pool spin-waiting (runtime default)", new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "70" }),
             ["gc-workstation"] = ("WebhookApi, workstation GC", new() { ["DOTNET_gcServer"] = "0" }),
             // The outbound webhooks' fan-out and sender off in this process: what reading the outbox costs per webhook.
             ["webhooks-off"] = ("WebhookApi, outbound webhooks (fan-out, sender) off", new() { ["OutboundWebhooks__Enabled"] = "false" }),

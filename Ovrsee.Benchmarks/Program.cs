@@ -2,7 +2,7 @@ using System.Globalization;
 using BenchmarkDotNet.Running;
 using Ovrsee.Benchmarks;
 
-// dotnet run -c Release --project Ovrsee.Benchmarks -- compare [--runs 3] [--seconds 10] [--connections 32] [--mix-seconds 15] [--variants ours,per-request]
+// dotnet run -c Release --project Ovrsee.Benchmarks -- compare [--runs 3] [--seconds 10] [--connections 32] [--mix-seconds 15] [--warmup-seconds 15] [--variants ours,per-request]
 //     [--pg-stats] (pg_stat_statements, WAL, MultiXact and wait events per target; OVRSEE_BENCH_PG_STATS=1 does the same)
 //     [--sql ours-b=experiment.sql ...] (run as superuser in the service's database before that variant's target, every run)
 //     --variants base,ours with OVRSEE_BENCH_BASE_DLL=<another build's Ovrsee.WebhookApi.dll>: before and after in one invocation
@@ -39,7 +39,7 @@ if (args is ["signature", ..])
 }
 if (args is not ["compare", ..])
 {
-    Console.Error.WriteLine($"Usage: compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N]");
+    Console.Error.WriteLine($"Usage: compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--warmup-seconds N] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N]");
     return 2;
 }
 
@@ -48,22 +48,25 @@ var runs = int.Parse(Option("--runs") ?? "3", CultureInfo.InvariantCulture);
 var seconds = int.Parse(Option("--seconds") ?? "10", CultureInfo.InvariantCulture);
 var connections = int.Parse(Option("--connections") ?? "32", CultureInfo.InvariantCulture);
 var mixSeconds = int.Parse(Option("--mix-seconds") ?? "15", CultureInfo.InvariantCulture);
+// Tiered compilation keeps the JIT busy for 10-20 s of load after start-up (the first 20 s measured
+// after a 3 s warm-up had a quarter of the service's CPU samples in libclrjit): warm up past that.
+var warmupSeconds = int.Parse(Option("--warmup-seconds") ?? "15", CultureInfo.InvariantCulture);
 var variants = (Option("--variants") ?? "ours,per-request").Split(',', StringSplitOptions.RemoveEmptyEntries);
 var pgStats = args.Contains("--pg-stats") || Environment.GetEnvironmentVariable("OVRSEE_BENCH_PG_STATS") is "1" or "true";
 // Schema experiments: SQL applied before one variant's target (each run), e.g. dropping an index for
 // `ours-b` and putting it back for `ours`, so both are measured in the same invocation.
 var targetSql = args.Select((a, i) => (a, i)).Where(x => x.a == "--sql" && x.i + 1 < args.Length)
     .Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => File.ReadAllText(kv[1]));
-if (runs is < 1 or > 20 || seconds is < 1 or > 120 || connections is < 1 or > 256 || mixSeconds is < 0 or > 300
+if (runs is < 1 or > 20 || seconds is < 1 or > 120 || connections is < 1 or > 256 || mixSeconds is < 0 or > 300 || warmupSeconds is < 1 or > 120
     || variants.FirstOrDefault(v => !OurVariants.Known.ContainsKey(v)) is { } unknown)
 {
-    Console.Error.WriteLine("Out of range: runs 1-20, seconds 1-120, connections 1-256, mix-seconds 0-300, variants " + string.Join(',', OurVariants.Known.Keys));
+    Console.Error.WriteLine("Out of range: runs 1-20, seconds 1-120, connections 1-256, mix-seconds 0-300, warmup-seconds 1-120, variants " + string.Join(',', OurVariants.Known.Keys));
     return 2;
 }
 
 var workDirectory = Directory.CreateTempSubdirectory("ovrsee-bench-").FullName;
 Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
-Console.WriteLine($"Plan: {runs} run(s) of {seconds} s per target at {connections} connections, then the realistic mix for {mixSeconds} s. Work files: {workDirectory}");
+Console.WriteLine($"Plan: a {warmupSeconds} s warm-up per target, {runs} run(s) of {seconds} s per target at {connections} connections, then the realistic mix for {mixSeconds} s. Work files: {workDirectory}");
 
 var stack = await BenchmarkStack.StartAsync(variants, connections, workDirectory, pgStats);
 try
@@ -71,8 +74,8 @@ try
     // Everything warms up (JIT, pools, prepared statements) before anything is measured.
     foreach (var target in stack.Targets)
     {
-        await SignedRequestLoad.Prepare(target.BaseAddress, BenchmarkStack.AuthToken, BenchmarkStack.Number, "f0" + target.Key, connections * 3 * 2000)
-            .RunAsync(target.Name, connections, TimeSpan.FromSeconds(3));
+        await SignedRequestLoad.Prepare(target.BaseAddress, BenchmarkStack.AuthToken, BenchmarkStack.Number, "f0" + target.Key, warmupSeconds * 12_000)
+            .RunAsync(target.Name, connections, TimeSpan.FromSeconds(warmupSeconds));
     }
 
     for (var run = 1; run <= runs; run++)

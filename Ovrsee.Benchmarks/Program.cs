@@ -2,7 +2,7 @@ using System.Globalization;
 using BenchmarkDotNet.Running;
 using Ovrsee.Benchmarks;
 
-// dotnet run -c Release --project Ovrsee.Benchmarks -- compare [--runs 3] [--seconds 10] [--connections 32] [--mix-seconds 15] [--warmup-seconds 15] [--variants ours,per-request]
+// dotnet run -c Release --project Ovrsee.Benchmarks -- compare [--runs 3] [--seconds 10] [--connections 32] [--mix-seconds 15] [--warmup-seconds 20] [--variants ours,per-request]
 //     [--pg-stats] (pg_stat_statements, WAL, MultiXact and wait events per target; OVRSEE_BENCH_PG_STATS=1 does the same)
 //     [--sql ours-b=experiment.sql ...] (run as superuser in the service's database before that variant's target, every run)
 //     --variants base,ours with OVRSEE_BENCH_BASE_DLL=<another build's Ovrsee.WebhookApi.dll>: before and after in one invocation
@@ -50,7 +50,7 @@ var connections = int.Parse(Option("--connections") ?? "32", CultureInfo.Invaria
 var mixSeconds = int.Parse(Option("--mix-seconds") ?? "15", CultureInfo.InvariantCulture);
 // Tiered compilation keeps the JIT busy for 10-20 s of load after start-up (the first 20 s measured
 // after a 3 s warm-up had a quarter of the service's CPU samples in libclrjit): warm up past that.
-var warmupSeconds = int.Parse(Option("--warmup-seconds") ?? "15", CultureInfo.InvariantCulture);
+var warmupSeconds = int.Parse(Option("--warmup-seconds") ?? "20", CultureInfo.InvariantCulture);
 var variants = (Option("--variants") ?? "ours,per-request").Split(',', StringSplitOptions.RemoveEmptyEntries);
 var pgStats = args.Contains("--pg-stats") || Environment.GetEnvironmentVariable("OVRSEE_BENCH_PG_STATS") is "1" or "true";
 // Schema experiments: SQL applied before one variant's target (each run), e.g. dropping an index for
@@ -119,6 +119,12 @@ try
         await RealisticMix.RunAsync(stack, stack.Targets[0], connections, TimeSpan.FromSeconds(mixSeconds));
     }
     return 0;
+}
+catch (Exception e)
+{
+    // Printed before the stack is stopped: an error while stopping it must not hide this one.
+    Console.Error.WriteLine($"The benchmark failed: {e}");
+    throw;
 }
 finally
 {

@@ -4,9 +4,10 @@ namespace Ovrsee.Data;
 
 /// <summary>
 /// The explicit way to cross tenants (a webhook knows a CallSid or a dialled number, not a
-/// workspace). The statement runs as ovrsee_system in the same round trip as the role switch;
-/// SET LOCAL ends with the batch's implicit transaction, so the connection goes back to the pool
-/// without it. Grep for SystemPath to find every cross-tenant statement.
+/// workspace). The statement runs as ovrsee_system in the same round trip as the role switch
+/// (migration 0145's enter_system_path, a transaction-local SET ROLE that does not warn as the first
+/// statement of a pipeline); it ends with the batch's implicit transaction, so the connection goes
+/// back to the pool without it. Grep for SystemPath to find every cross-tenant statement.
 /// </summary>
 public static class SystemPath
 {
@@ -24,7 +25,7 @@ public static class SystemPath
 
     /// <summary>The role switch alone: add the statements, which then share its implicit transaction.</summary>
     public static NpgsqlBatch CreateBatch(NpgsqlConnection connection) =>
-        new(connection) { BatchCommands = { new NpgsqlBatchCommand("SET LOCAL ROLE ovrsee_system") } };
+        new(connection) { BatchCommands = { new NpgsqlBatchCommand("CALL enter_system_path()") } };
 
     /// <summary>
     /// A transaction that runs as ovrsee_system, for the cross-tenant jobs that need several

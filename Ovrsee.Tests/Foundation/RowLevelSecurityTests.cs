@@ -85,4 +85,28 @@ public class RowLevelSecurityTests : IAsyncLifetime
         await using var after = new NpgsqlCommand("SELECT count(*) FROM call_logs", connection);
         Assert.Equal(0L, await after.ExecuteScalarAsync());
     }
+
+    // SET LOCAL as a pipeline's first statement is outside any transaction block as far as
+    // PostgreSQL knows, so every group-commit batch logged and sent "SET LOCAL can only be used
+    // in transaction blocks" (19,468 lines in one benchmark run), though the role did apply.
+    [Fact]
+    public async Task A_system_path_switches_role_without_a_warning_and_only_for_its_batch()
+    {
+        await using var connection = await _service.OpenConnectionAsync();
+        var notices = new List<string>();
+        connection.Notice += (_, e) => notices.Add($"{e.Notice.Severity}: {e.Notice.MessageText}");
+        await using (var batch = SystemPath.CreateBatch(connection, "SELECT current_user::text"))
+        {
+            Assert.Equal("ovrsee_system", await batch.ExecuteScalarAsync());
+        }
+        await using (var batch = SystemPath.CreateBatch(connection))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, occurred_at, dedupe_key) SELECT id, workspace_id, call_sid, 'test', now(), 'x' FROM call_logs WHERE workspace_id = $1 LIMIT 1") { Parameters = { new() { Value = _b } } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT current_user::text"));
+            Assert.Equal("ovrsee_system", await batch.ExecuteScalarAsync());
+        }
+        await using var after = new NpgsqlCommand("SELECT current_user::text", connection);
+        Assert.NotEqual("ovrsee_system", await after.ExecuteScalarAsync());
+        Assert.Empty(notices);
+    }
 }

@@ -1,7 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.Purchases;
 
 /// <summary>A row of number_purchases (see migration 0007).</summary>
 public sealed record NumberPurchase(

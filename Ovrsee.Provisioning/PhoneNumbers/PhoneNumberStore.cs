@@ -1,9 +1,8 @@
 using Npgsql;
 using NpgsqlTypes;
-using Ovrsee.Provisioning.Model;
 using Ovrsee.Routing;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.PhoneNumbers;
 
 /// <summary>
 /// user_phone_numbers, in explicit SQL. Everything but <see cref="ActiveWorkspaceOfAsync"/> runs in

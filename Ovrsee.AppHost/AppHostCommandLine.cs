@@ -1,5 +1,5 @@
 using Ovrsee.AppHost.Tunnels;
-using Ovrsee.Provisioning.Infrastructure;
+using Ovrsee.Provisioning.WebhookConfiguration;
 
 namespace Ovrsee.AppHost;
 

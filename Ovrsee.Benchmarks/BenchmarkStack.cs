@@ -160,6 +160,8 @@ public sealed class BenchmarkStack : IAsyncDisposable
             ["DATABASE_URL"] = Postgres.Url(PeerDatabase),
             ["TWILIO_AUTH_TOKEN"] = AuthToken,
             ["PG_POOL_SIZE"] = connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // The route the load posts to (SignedRequestLoad), not the peer's own copy of it.
+            ["INCOMING_CALL_ROUTE"] = WebhookRoutes.IncomingCall,
             ["NODE_ENV"] = "production",
         }, Path.Combine(workDirectory, "seed-peer.log"), directory);
         _processes.Add(process);

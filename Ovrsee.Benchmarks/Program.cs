@@ -32,6 +32,19 @@ if (args is ["sse-idle", ..])
     }
     return await SseIdle.RunAsync(clients, events, idleSeconds);
 }
+// dotnet run -c Release --project Ovrsee.Benchmarks -- sql-parameters [--executions 5000] [--rounds 5]
+if (args is ["sql-parameters", ..])
+{
+    string? SqlOption(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+    var executions = int.Parse(SqlOption("--executions") ?? "5000", CultureInfo.InvariantCulture);
+    var sqlRounds = int.Parse(SqlOption("--rounds") ?? "5", CultureInfo.InvariantCulture);
+    if (executions is < 100 or > 1_000_000 || sqlRounds is < 1 or > 50)
+    {
+        Console.Error.WriteLine("Out of range: executions 100-1000000, rounds 1-50");
+        return 2;
+    }
+    return await SqlParameters.RunAsync(executions, sqlRounds);
+}
 if (args is ["signature", ..])
 {
     BenchmarkRunner.Run<SignatureBenchmarks>(args: args[1..]);
@@ -39,7 +52,7 @@ if (args is ["signature", ..])
 }
 if (args is not ["compare", ..])
 {
-    Console.Error.WriteLine($"Usage: compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--warmup-seconds N] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N]");
+    Console.Error.WriteLine($"Usage: compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--warmup-seconds N] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N] | sql-parameters [--executions N] [--rounds N]");
     return 2;
 }
 

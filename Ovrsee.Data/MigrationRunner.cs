@@ -68,6 +68,9 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
         }
     }
 
+    private static readonly NamedSql RecordSql = NamedSql.Parse(
+        "INSERT INTO schema_migrations (version, file_name, checksum) VALUES (@version, @file_name, @checksum)");
+
     private static async Task ApplyOneAsync(NpgsqlConnection connection, Migration migration, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -78,12 +81,13 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            await using (var record = new NpgsqlCommand(
-                "INSERT INTO schema_migrations (version, file_name, checksum) VALUES ($1, $2, $3)", connection, transaction))
+            await using (var record = new NpgsqlCommand(RecordSql.Text, connection, transaction))
             {
-                record.Parameters.Add(new() { Value = migration.Version });
-                record.Parameters.Add(new() { Value = migration.FileName });
-                record.Parameters.Add(new() { Value = migration.Checksum });
+                RecordSql.Bind()
+                    .Set("version", migration.Version)
+                    .Set("file_name", migration.FileName)
+                    .Set("checksum", migration.Checksum)
+                    .AddTo(record.Parameters);
                 await record.ExecuteNonQueryAsync(cancellationToken);
             }
 

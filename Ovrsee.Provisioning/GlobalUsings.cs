@@ -1,3 +1,2 @@
 global using Ovrsee.Data;
 global using Ovrsee.Provisioning.Extensions;
-global using Ovrsee.Provisioning.Apis;

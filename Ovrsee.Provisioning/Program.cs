@@ -1,3 +1,8 @@
+using Ovrsee.Provisioning.PhoneNumbers;
+using Ovrsee.Provisioning.Purchases;
+using Ovrsee.Provisioning.TwilioNumbers;
+using Ovrsee.Provisioning.WebhookConfiguration;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -19,6 +24,7 @@ app.UseRateLimiter();
 app.MapDefaultEndpoints();
 app.MapDefaultOpenApi();
 app.MapTwilioNumbersApi();
+app.MapPurchaseNumberApi();
 app.MapWebhookConfigurationApi();
 app.MapPhoneNumbersApi();
 

@@ -225,6 +225,8 @@ output SERVICE_WEBHOOKAPI_NAME string = webhookApiAppName
 output SERVICE_PROVISIONING_NAME string = provisioningAppName
 
 // The public webhook URL. Both services receive it as Webhooks__PublicBaseUrl.
+// The two routes are WebhookRoutes.IncomingCall and .CallStatus (Ovrsee.PublicUrls/WebhookRoutes.cs):
+// Bicep cannot read them, so Ovrsee.Tests/Deploy/WebhookRouteCopiesTests fails if these differ.
 output WEBHOOK_PUBLIC_BASE_URL string = webhookPublicBaseUrl
 output TWILIO_VOICE_URL string = '${webhookPublicBaseUrl}/api/aloha/webhooks/incoming-call'
 output TWILIO_STATUS_CALLBACK_URL string = '${webhookPublicBaseUrl}/api/aloha/webhooks/call-status'

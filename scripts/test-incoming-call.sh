@@ -64,11 +64,16 @@ call=(
 )
 numbers=("Called=$to" "Caller=$from" "Direction=inbound" "From=$from" "To=$to")
 
+# WebhookRoutes.IncomingCall and .CallStatus (Ovrsee.PublicUrls/WebhookRoutes.cs, their one home): a
+# shell script cannot read them, so Ovrsee.Tests/Deploy/WebhookRouteCopiesTests fails if these differ.
+incoming_call_route=/api/aloha/webhooks/incoming-call
+call_status_route=/api/aloha/webhooks/call-status
+
 # The incoming call: prints the TwiML we answer with.
-post_signed /api/aloha/webhooks/incoming-call "${call[@]}" "CallStatus=ringing" "${numbers[@]}"
+post_signed "$incoming_call_route" "${call[@]}" "CallStatus=ringing" "${numbers[@]}"
 
 # Then the caller hangs up, as Twilio reports it, so the call does not stay "ringing" forever.
 timestamp=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S +0000')
-post_signed /api/aloha/webhooks/call-status "${call[@]}" "CallStatus=completed" "${numbers[@]}" \
+post_signed "$call_status_route" "${call[@]}" "CallStatus=completed" "${numbers[@]}" \
   "CallDuration=5" "Duration=1" "SequenceNumber=1" "Timestamp=$timestamp" >/dev/null
 echo "Call $call_sid completed (5 s)." >&2

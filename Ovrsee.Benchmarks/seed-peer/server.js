@@ -3,12 +3,16 @@
 // parameters, node-postgres inserts one row per call (autocommit: one commit each), and the
 // answer is TwiML from Twilio's helper. Started by `Ovrsee.Benchmarks compare`; not a service.
 //
-// Environment: PORT, DATABASE_URL, TWILIO_AUTH_TOKEN, PG_POOL_SIZE (default 32, the benchmark's concurrency).
+// Environment: PORT, DATABASE_URL, TWILIO_AUTH_TOKEN, PG_POOL_SIZE (default 32, the benchmark's concurrency),
+// INCOMING_CALL_ROUTE: the benchmark passes WebhookRoutes.IncomingCall, the route it posts to, so both
+// stacks answer the same URL. The default is the seed's own route, kept as the seed wrote it (a copy
+// Ovrsee.Tests/Deploy/WebhookRouteCopiesTests compares with WebhookRoutes).
 const express = require('express');
 const twilio = require('twilio');
 const { Pool } = require('pg');
 
 const port = Number(process.env.PORT);
+const incomingCallRoute = process.env.INCOMING_CALL_ROUTE || '/api/aloha/webhooks/incoming-call';
 const authToken = process.env.TWILIO_AUTH_TOKEN;
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.PG_POOL_SIZE || 32) });
 
@@ -17,7 +21,7 @@ app.use(express.urlencoded({ extended: false }));
 
 app.get('/health', (_req, res) => res.send('ok'));
 
-app.post('/api/aloha/webhooks/incoming-call', async (req, res) => {
+app.post(incomingCallRoute, async (req, res) => {
   const url = `http://127.0.0.1:${port}${req.originalUrl}`;
   if (!twilio.validateRequest(authToken, req.header('X-Twilio-Signature') || '', url, req.body)) {
     return res.status(403).send('Invalid signature');

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Options;
 using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
+using Ovrsee.Provisioning.Purchases;
+using Ovrsee.Provisioning.TwilioNumbers;
+using Ovrsee.Provisioning.WebhookConfiguration;
 using Ovrsee.PublicUrls;
 using Ovrsee.Twilio.Rest;
 

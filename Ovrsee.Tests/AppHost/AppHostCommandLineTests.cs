@@ -39,8 +39,8 @@ public class AppHostCommandLineTests
     [Fact]
     public void Missing_public_url_advice_points_to_our_tunnel_option()
     {
-        Assert.Contains("--tunnel cloudflared", Ovrsee.Provisioning.Infrastructure.PublicWebhookUrl.Refusal(null, out _));
-        Assert.DoesNotContain("ngrok http 5180", Ovrsee.Provisioning.Infrastructure.PublicWebhookUrl.Refusal(null, out _));
+        Assert.Contains("--tunnel cloudflared", Ovrsee.Provisioning.WebhookConfiguration.PublicWebhookUrl.Refusal(null, out _));
+        Assert.DoesNotContain("ngrok http 5180", Ovrsee.Provisioning.WebhookConfiguration.PublicWebhookUrl.Refusal(null, out _));
     }
 
     [Fact]

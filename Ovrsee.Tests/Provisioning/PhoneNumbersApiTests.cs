@@ -1,7 +1,7 @@
-using Ovrsee.Provisioning.Infrastructure;
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using Ovrsee.Provisioning.WebhookConfiguration;
 using Ovrsee.Tests.Infrastructure;
 
 namespace Ovrsee.Tests.Provisioning;

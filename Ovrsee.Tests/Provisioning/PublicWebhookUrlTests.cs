@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Ovrsee.Provisioning.Infrastructure;
+using Ovrsee.Provisioning.TwilioNumbers;
+using Ovrsee.Provisioning.WebhookConfiguration;
 using Ovrsee.Tests.Infrastructure;
 
 namespace Ovrsee.Tests.Provisioning;

@@ -1,6 +1,6 @@
-using Ovrsee.Provisioning.Infrastructure;
 using System.Net;
 using System.Text.Json.Nodes;
+using Ovrsee.Provisioning.WebhookConfiguration;
 using Ovrsee.Tests.Infrastructure;
 
 namespace Ovrsee.Tests.Provisioning;

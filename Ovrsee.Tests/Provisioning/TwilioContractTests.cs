@@ -1,10 +1,9 @@
-using System.Net;
 using System.Net.Http.Headers;
+using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Ovrsee.Provisioning.Apis;
-using Ovrsee.Provisioning.Infrastructure;
-using Ovrsee.Provisioning.Model;
+using Ovrsee.Provisioning.TwilioNumbers;
+using Ovrsee.Provisioning.WebhookConfiguration;
 using Ovrsee.Tests.Infrastructure;
 using Ovrsee.Twilio.Rest;
 using Twilio.Clients;

@@ -1,5 +1,5 @@
 using System.Net;
-using Ovrsee.Provisioning.Infrastructure;
+using Ovrsee.Provisioning.WebhookConfiguration;
 using Ovrsee.Tests.Infrastructure;
 using Ovrsee.Twilio;
 using Twilio.Security;

@@ -19,25 +19,26 @@ namespace Ovrsee.WebhookApi.AlohaStream;
 /// </remarks>
 public sealed class StreamCallLookup(NpgsqlDataSource dataSource)
 {
-    private const string Sql = """
+    private static readonly NamedSql Sql = NamedSql.Parse("""
         SELECT c.from_number, c.to_number, w.agent_stream_url, w.agent_builtin, n.routing::text, coalesce(n.voicemail_enabled, true)
         FROM call_logs c JOIN workspaces w ON w.id = c.workspace_id
         LEFT JOIN user_phone_numbers n ON n.id = c.phone_number_id
-        WHERE c.call_sid = $1 AND c.id = $2 AND c.workspace_id = $3
-          AND ($4::text IS NULL OR c.account_sid IS NULL OR c.account_sid = $4)
+        WHERE c.call_sid = @call_sid AND c.id = @call_log_id AND c.workspace_id = @workspace_id
+          AND (@account_sid::text IS NULL OR c.account_sid IS NULL OR c.account_sid = @account_sid)
           AND c.status_rank < 9
           AND NOT EXISTS (SELECT FROM call_events e WHERE e.call_sid = c.call_sid AND e.kind = 'stream-started')
-        """;
+        """);
 
     /// <returns>Null when the parameters do not match that call: the stream must be refused.</returns>
     public async Task<AgentCall?> FindAsync(string callSid, string streamSid, string? accountSid, Guid callLogId, Guid workspaceId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, Sql,
-            new NpgsqlParameter { Value = callSid, NpgsqlDbType = NpgsqlDbType.Text },
-            new NpgsqlParameter { Value = callLogId, NpgsqlDbType = NpgsqlDbType.Uuid },
-            new NpgsqlParameter { Value = workspaceId, NpgsqlDbType = NpgsqlDbType.Uuid },
-            new NpgsqlParameter { Value = (object?)accountSid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var batch = SystemPath.CreateBatch(connection, Sql.Text, Sql.Bind()
+            .Set("call_sid", callSid, NpgsqlDbType.Text)
+            .Set("call_log_id", callLogId, NpgsqlDbType.Uuid)
+            .Set("workspace_id", workspaceId, NpgsqlDbType.Uuid)
+            .Set("account_sid", accountSid, NpgsqlDbType.Text)
+            .ToArray());
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {

@@ -33,13 +33,14 @@ public sealed class StreamTimeline : BackgroundService
 
     // A call deleted meanwhile (its workspace was) has nowhere to put its events: skipped, so the
     // foreign key does not fail the other calls' events in the batch.
-    private const string InsertSql = """
+    private static readonly NamedSql InsertSql = NamedSql.Parse("""
         INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, occurred_at, dedupe_key, payload)
-        SELECT e.* FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])
+        SELECT e.* FROM unnest(@call_log_ids::uuid[], @workspace_ids::uuid[], @call_sids::text[], @kinds::text[],
+                               @occurred_at::timestamptz[], @dedupe_keys::text[], @payloads::jsonb[])
             AS e (call_log_id, workspace_id, call_sid, kind, occurred_at, dedupe_key, payload)
         WHERE EXISTS (SELECT FROM call_logs c WHERE c.id = e.call_log_id)
         ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
-        """;
+        """);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<StreamTimeline> _logger;
@@ -164,14 +165,15 @@ public sealed class StreamTimeline : BackgroundService
         }
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, InsertSql,
-            new NpgsqlParameter { Value = callLogIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-            new NpgsqlParameter { Value = workspaceIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-            new NpgsqlParameter { Value = callSids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-            new NpgsqlParameter { Value = kinds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-            new NpgsqlParameter { Value = occurredAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
-            new NpgsqlParameter { Value = dedupeKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-            new NpgsqlParameter { Value = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        await using var batch = SystemPath.CreateBatch(connection, InsertSql.Text, InsertSql.Bind()
+            .Set("call_log_ids", callLogIds, NpgsqlDbType.Array | NpgsqlDbType.Uuid)
+            .Set("workspace_ids", workspaceIds, NpgsqlDbType.Array | NpgsqlDbType.Uuid)
+            .Set("call_sids", callSids, NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Set("kinds", kinds, NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Set("occurred_at", occurredAt, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            .Set("dedupe_keys", dedupeKeys, NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Set("payloads", payloads, NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            .ToArray());
         await batch.ExecuteNonQueryAsync(cancellationToken);
         return batch.BatchCommands[^1].RecordsAffected;
     }

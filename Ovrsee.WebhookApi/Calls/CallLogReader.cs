@@ -52,39 +52,43 @@ public static class CallLogReader
         }
     }
 
-    /// <summary>The list's filters and order; LIMIT NULL is no limit.</summary>
+    /// <summary>The list's filters and order; a null filter matches every call, LIMIT NULL is no limit.</summary>
+    private static readonly NamedSql ListSql = NamedSql.Parse($"""
+        SELECT {CallColumns}
+        FROM call_logs c
+        WHERE c.workspace_id = current_workspace_id()
+          AND (@statuses::text[] IS NULL OR c.status = ANY (@statuses))
+          AND (@direction::text IS NULL OR (@direction = 'inbound' AND c.direction = 'inbound') OR (@direction = 'outbound' AND c.direction LIKE 'outbound%'))
+          AND (@phone_number_id::uuid IS NULL OR c.phone_number_id = @phone_number_id)
+          AND (@from_number::text IS NULL OR c.from_number = @from_number)
+          AND (@to_number::text IS NULL OR c.to_number = @to_number)
+          AND (@since::timestamptz IS NULL OR c.created_at >= @since)
+          AND (@until::timestamptz IS NULL OR c.created_at < @until)
+          AND (@has_voicemail::boolean IS NULL OR @has_voicemail = EXISTS (
+                  SELECT FROM voicemail_messages v WHERE v.call_log_id = c.id AND v.recording_status = 'completed'))
+          AND (@after_created_at::timestamptz IS NULL OR (c.created_at, c.id) < (@after_created_at, @after_id::uuid))
+          AND (@outcomes::text[] IS NULL OR call_outcome(c.id, c.status, c.status_rank) = ANY (@outcomes))
+        ORDER BY c.created_at DESC, c.id DESC
+        LIMIT @limit
+        """);
+
     private static NpgsqlCommand ListCommand(WorkspaceScope scope, CallListQuery query, int? limit)
     {
-        var command = scope.CreateCommand($"""
-            SELECT {CallColumns}
-            FROM call_logs c
-            WHERE c.workspace_id = current_workspace_id()
-              AND ($1::text[] IS NULL OR c.status = ANY ($1))
-              AND ($2::text IS NULL OR ($2 = 'inbound' AND c.direction = 'inbound') OR ($2 = 'outbound' AND c.direction LIKE 'outbound%'))
-              AND ($3::uuid IS NULL OR c.phone_number_id = $3)
-              AND ($4::text IS NULL OR c.from_number = $4)
-              AND ($5::text IS NULL OR c.to_number = $5)
-              AND ($6::timestamptz IS NULL OR c.created_at >= $6)
-              AND ($7::timestamptz IS NULL OR c.created_at < $7)
-              AND ($8::boolean IS NULL OR $8 = EXISTS (
-                      SELECT FROM voicemail_messages v WHERE v.call_log_id = c.id AND v.recording_status = 'completed'))
-              AND ($9::timestamptz IS NULL OR (c.created_at, c.id) < ($9, $10::uuid))
-              AND ($12::text[] IS NULL OR call_outcome(c.id, c.status, c.status_rank) = ANY ($12))
-            ORDER BY c.created_at DESC, c.id DESC
-            LIMIT $11
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Statuses ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(Nullable(query.Direction, NpgsqlDbType.Text));
-        command.Parameters.Add(Nullable(query.PhoneNumberId, NpgsqlDbType.Uuid));
-        command.Parameters.Add(Nullable(query.From, NpgsqlDbType.Text));
-        command.Parameters.Add(Nullable(query.To, NpgsqlDbType.Text));
-        command.Parameters.Add(Nullable(query.Since, NpgsqlDbType.TimestampTz));
-        command.Parameters.Add(Nullable(query.Until, NpgsqlDbType.TimestampTz));
-        command.Parameters.Add(Nullable(query.HasVoicemail, NpgsqlDbType.Boolean));
-        command.Parameters.Add(Nullable(query.After?.CreatedAt, NpgsqlDbType.TimestampTz));
-        command.Parameters.Add(Nullable(query.After?.Id, NpgsqlDbType.Uuid));
-        command.Parameters.Add(Nullable(limit, NpgsqlDbType.Integer));
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Outcomes ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        var command = scope.CreateCommand(ListSql.Text);
+        ListSql.Bind()
+            .Set("statuses", query.Statuses, NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Set("direction", query.Direction, NpgsqlDbType.Text)
+            .Set("phone_number_id", query.PhoneNumberId, NpgsqlDbType.Uuid)
+            .Set("from_number", query.From, NpgsqlDbType.Text)
+            .Set("to_number", query.To, NpgsqlDbType.Text)
+            .Set("since", query.Since, NpgsqlDbType.TimestampTz)
+            .Set("until", query.Until, NpgsqlDbType.TimestampTz)
+            .Set("has_voicemail", query.HasVoicemail, NpgsqlDbType.Boolean)
+            .Set("after_created_at", query.After?.CreatedAt, NpgsqlDbType.TimestampTz)
+            .Set("after_id", query.After?.Id, NpgsqlDbType.Uuid)
+            .Set("limit", limit, NpgsqlDbType.Integer)
+            .Set("outcomes", query.Outcomes, NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .AddTo(command.Parameters);
         return command;
     }
 
@@ -189,12 +193,6 @@ public static class CallLogReader
         reader.GetDateTime(11), reader.GetBoolean(12), reader.GetString(13));
 
     private static NpgsqlBatchCommand Command(string sql, NpgsqlParameter parameter) => new(sql) { Parameters = { parameter } };
-
-    private static NpgsqlParameter Nullable<T>(T? value, NpgsqlDbType type) where T : struct =>
-        new() { Value = value.HasValue ? value.Value : DBNull.Value, NpgsqlDbType = type };
-
-    private static NpgsqlParameter Nullable(string? value, NpgsqlDbType type) =>
-        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = type };
 
     private static JsonElement ParseJson(string json)
     {

@@ -17,30 +17,30 @@ public sealed class DomainEventLog(NpgsqlDataSource dataSource)
     // live feed dropped those it then took for repeats).
     private const string Columns = "position, tx_id::text AS tx_text, id, workspace_id, call_log_id, call_seq, type, occurred_at, data::text";
 
-    private const string AfterSql = $"""
+    private static readonly NamedSql AfterSql = NamedSql.Parse($"""
         SELECT {Columns}
         FROM domain_events
         WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          AND (tx_id, position) > ($1::text::xid8, $2)
+          AND (tx_id, position) > (@after_tx_id::text::xid8, @after_position)
         ORDER BY domain_events.tx_id, domain_events.position
-        LIMIT $3
-        """;
+        LIMIT @limit
+        """);
 
-    private const string WorkspaceAfterSql = $"""
+    private static readonly NamedSql WorkspaceAfterSql = NamedSql.Parse($"""
         SELECT {Columns}
         FROM domain_events
-        WHERE workspace_id = $4
+        WHERE workspace_id = @workspace_id
           AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          AND (tx_id, position) > ($1::text::xid8, $2)
+          AND (tx_id, position) > (@after_tx_id::text::xid8, @after_position)
         ORDER BY domain_events.tx_id, domain_events.position
-        LIMIT $3
-        """;
+        LIMIT @limit
+        """);
 
     /// <summary>Every workspace's events (the webhook dispatcher, the live feed's shared reader).</summary>
     public async Task<IReadOnlyList<DomainEvent>> ReadAsync(EventCursor after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, AfterSql, CursorParameters(after, limit));
+        await using var batch = SystemPath.CreateBatch(connection, AfterSql.Text, CursorParameters(AfterSql, after, limit).ToArray());
         return await ReadAllAsync(batch, cancellationToken);
     }
 
@@ -48,9 +48,8 @@ public sealed class DomainEventLog(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<DomainEvent>> ReadWorkspaceAsync(Guid workspaceId, EventCursor after, int limit, CancellationToken cancellationToken)
     {
         await using var scope = await WorkspaceScope.BeginAsync(dataSource, workspaceId, cancellationToken);
-        await using var command = scope.CreateCommand(WorkspaceAfterSql);
-        command.Parameters.AddRange(CursorParameters(after, limit));
-        command.Parameters.Add(new NpgsqlParameter { Value = workspaceId, NpgsqlDbType = NpgsqlDbType.Uuid });
+        await using var command = scope.CreateCommand(WorkspaceAfterSql.Text);
+        CursorParameters(WorkspaceAfterSql, after, limit).Set("workspace_id", workspaceId, NpgsqlDbType.Uuid).AddTo(command.Parameters);
         var events = new List<DomainEvent>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -75,12 +74,10 @@ public sealed class DomainEventLog(NpgsqlDataSource dataSource)
         return new EventCursor(horizon - 1, long.MaxValue);
     }
 
-    private static NpgsqlParameter[] CursorParameters(EventCursor after, int limit) =>
-    [
-        new() { Value = after.TxId.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType = NpgsqlDbType.Text },
-        new() { Value = after.Position, NpgsqlDbType = NpgsqlDbType.Bigint },
-        new() { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer },
-    ];
+    private static NamedSql.Parameters CursorParameters(NamedSql sql, EventCursor after, int limit) => sql.Bind()
+        .Set("after_tx_id", after.TxId.ToString(System.Globalization.CultureInfo.InvariantCulture), NpgsqlDbType.Text)
+        .Set("after_position", after.Position, NpgsqlDbType.Bigint)
+        .Set("limit", limit, NpgsqlDbType.Integer);
 
     private static async Task<IReadOnlyList<DomainEvent>> ReadAllAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
     {

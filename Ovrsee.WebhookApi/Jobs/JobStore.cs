@@ -36,29 +36,29 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
     // A job is due when it is queued and its time has come, or when the runner that claimed it
     // stopped renewing its lease (its process died). A job whose last allowed attempt was
     // abandoned like that is declared dead here instead of being run again.
-    private const string ClaimSql = $"""
+    private static readonly NamedSql ClaimSql = NamedSql.Parse($"""
         {PollMarker}
         WITH due AS (
             SELECT id FROM jobs
             WHERE ((state = 'queued' AND run_after <= now())
                 OR (state = 'running' AND lease_expires_at < now()))
-              AND kind = ANY($4)
+              AND kind = ANY (@kinds)
             ORDER BY run_after, created_at
-            LIMIT $1
+            LIMIT @limit
             FOR UPDATE SKIP LOCKED
         ),
         claimed AS (
             UPDATE jobs j SET
-                max_attempts     = $5,
-                state            = CASE WHEN j.attempts >= $5 THEN 'dead' ELSE 'running' END,
-                attempts         = CASE WHEN j.attempts >= $5 THEN j.attempts ELSE j.attempts + 1 END,
-                locked_by        = CASE WHEN j.attempts >= $5 THEN NULL ELSE $2 END,
-                lease_expires_at = CASE WHEN j.attempts >= $5 THEN NULL ELSE now() + $3 END,
-                completed_at     = CASE WHEN j.attempts >= $5 THEN now() END,
+                max_attempts     = @max_attempts,
+                state            = CASE WHEN j.attempts >= @max_attempts THEN 'dead' ELSE 'running' END,
+                attempts         = CASE WHEN j.attempts >= @max_attempts THEN j.attempts ELSE j.attempts + 1 END,
+                locked_by        = CASE WHEN j.attempts >= @max_attempts THEN NULL ELSE @runner_id END,
+                lease_expires_at = CASE WHEN j.attempts >= @max_attempts THEN NULL ELSE now() + @lease END,
+                completed_at     = CASE WHEN j.attempts >= @max_attempts THEN now() END,
                 last_error       = CASE WHEN j.state = 'running'
                                         THEN 'Attempt ' || j.attempts || ' was abandoned: ' || coalesce(j.locked_by, 'its runner')
                                              || ' stopped renewing its lease.' || coalesce(' Before that: ' || j.last_error, '')
-                                        WHEN j.attempts >= $5 THEN coalesce(j.last_error, 'No attempts left.')
+                                        WHEN j.attempts >= @max_attempts THEN coalesce(j.last_error, 'No attempts left.')
                                         ELSE j.last_error END,
                 updated_at       = now()
             FROM due
@@ -66,17 +66,18 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
             RETURNING j.id, j.workspace_id, j.kind, j.payload, j.attempts, j.max_attempts, j.created_at, j.state
         )
         SELECT id, workspace_id, kind, payload::text, attempts, max_attempts, created_at FROM claimed WHERE state = 'running'
-        """;
+        """);
 
     public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(string runnerId, int limit, IReadOnlyCollection<string> kinds, TimeSpan lease, int maxAttempts, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, ClaimSql,
-            new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer },
-            Text(runnerId),
-            new NpgsqlParameter { Value = lease, NpgsqlDbType = NpgsqlDbType.Interval },
-            new NpgsqlParameter { Value = kinds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-            new NpgsqlParameter { Value = maxAttempts, NpgsqlDbType = NpgsqlDbType.Integer });
+        await using var batch = SystemPath.CreateBatch(connection, ClaimSql.Text, ClaimSql.Bind()
+            .Set("limit", limit, NpgsqlDbType.Integer)
+            .Set("runner_id", runnerId, NpgsqlDbType.Text)
+            .Set("lease", lease, NpgsqlDbType.Interval)
+            .Set("kinds", kinds.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Set("max_attempts", maxAttempts, NpgsqlDbType.Integer)
+            .ToArray());
         var jobs = new List<ClaimedJob>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -128,12 +129,12 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         }
     }
 
-    private const string RenewSql = """
-        UPDATE jobs j SET lease_expires_at = now() + $2, updated_at = now()
-        FROM unnest($3::uuid[], $4::int[]) AS held (id, attempts)
-        WHERE j.id = held.id AND j.attempts = held.attempts AND j.locked_by = $1 AND j.state = 'running'
+    private static readonly NamedSql RenewSql = NamedSql.Parse("""
+        UPDATE jobs j SET lease_expires_at = now() + @lease, updated_at = now()
+        FROM unnest(@job_ids::uuid[], @attempts::int[]) AS held (id, attempts)
+        WHERE j.id = held.id AND j.attempts = held.attempts AND j.locked_by = @runner_id AND j.state = 'running'
         RETURNING j.id
-        """;
+        """);
 
     /// <summary>Extends the leases this runner still holds; returns the jobs it still holds.</summary>
     public async Task<IReadOnlySet<Guid>> RenewAsync(string runnerId, IReadOnlyCollection<ClaimedJob> jobs, TimeSpan lease, CancellationToken cancellationToken)
@@ -144,11 +145,12 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
             return held;
         }
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, RenewSql,
-            Text(runnerId),
-            new NpgsqlParameter { Value = lease, NpgsqlDbType = NpgsqlDbType.Interval },
-            new NpgsqlParameter { Value = jobs.Select(j => j.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-            new NpgsqlParameter { Value = jobs.Select(j => j.Attempt).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        await using var batch = SystemPath.CreateBatch(connection, RenewSql.Text, RenewSql.Bind()
+            .Set("runner_id", runnerId, NpgsqlDbType.Text)
+            .Set("lease", lease, NpgsqlDbType.Interval)
+            .Set("job_ids", jobs.Select(j => j.Id).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Uuid)
+            .Set("attempts", jobs.Select(j => j.Attempt).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
+            .ToArray());
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -157,38 +159,43 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         return held;
     }
 
-    private const string HeldBy = "id = $1 AND locked_by = $2 AND attempts = $3 AND state = 'running'";
+    // The job is still this runner's attempt (HeldParameters binds these three).
+    private const string HeldBy = "id = @job_id AND locked_by = @runner_id AND attempts = @attempt AND state = 'running'";
+
+    private static readonly NamedSql CompleteSql = NamedSql.Parse($"""
+        UPDATE jobs SET state = 'succeeded', completed_at = now(), locked_by = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE {HeldBy}
+        """);
 
     /// <returns>False when the runner no longer held the job: its result is not recorded.</returns>
     public Task<bool> CompleteAsync(string runnerId, ClaimedJob job, CancellationToken cancellationToken) =>
-        ExecuteHeldAsync($"""
-            UPDATE jobs SET state = 'succeeded', completed_at = now(), locked_by = NULL, lease_expires_at = NULL, updated_at = now()
-            WHERE {HeldBy}
-            """, runnerId, job, [], cancellationToken);
+        ExecuteHeldAsync(CompleteSql, HeldParameters(CompleteSql, runnerId, job), cancellationToken);
+
+    private static readonly NamedSql RequeueSql = NamedSql.Parse($"""
+        UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_after = now() + @delay,
+                        locked_by = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE {HeldBy}
+        """);
 
     /// <summary>
     /// Puts the job back in the queue without counting the attempt: the handler is waiting on
     /// something (RunAgainAfter), or this runner is shutting down and another should take over now.
     /// </summary>
     public Task<bool> RequeueAsync(string runnerId, ClaimedJob job, TimeSpan delay, CancellationToken cancellationToken) =>
-        ExecuteHeldAsync($"""
-            UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_after = now() + $4,
-                            locked_by = NULL, lease_expires_at = NULL, updated_at = now()
-            WHERE {HeldBy}
-            """, runnerId, job, [new NpgsqlParameter { Value = delay, NpgsqlDbType = NpgsqlDbType.Interval }], cancellationToken);
+        ExecuteHeldAsync(RequeueSql, HeldParameters(RequeueSql, runnerId, job).Set("delay", delay, NpgsqlDbType.Interval), cancellationToken);
 
-    private const string FailSql = $"""
+    private static readonly NamedSql FailSql = NamedSql.Parse($"""
         UPDATE jobs SET
-            state            = CASE WHEN $4 OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
-            run_after        = CASE WHEN $4 OR attempts >= max_attempts THEN run_after ELSE now() + $5 END,
-            completed_at     = CASE WHEN $4 OR attempts >= max_attempts THEN now() END,
-            last_error       = $6,
+            state            = CASE WHEN @permanent OR attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
+            run_after        = CASE WHEN @permanent OR attempts >= max_attempts THEN run_after ELSE now() + @retry_delay END,
+            completed_at     = CASE WHEN @permanent OR attempts >= max_attempts THEN now() END,
+            last_error       = @error,
             locked_by        = NULL,
             lease_expires_at = NULL,
             updated_at       = now()
         WHERE {HeldBy}
         RETURNING state
-        """;
+        """);
 
     /// <summary>
     /// Records a failed attempt: back to the queue after <paramref name="retryDelay"/>, or dead when
@@ -206,14 +213,13 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         }
 
         string? state;
-        await using (var command = new NpgsqlCommand(FailSql, connection, transaction))
+        await using (var command = new NpgsqlCommand(FailSql.Text, connection, transaction))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = job.Id, NpgsqlDbType = NpgsqlDbType.Uuid });
-            command.Parameters.Add(Text(runnerId));
-            command.Parameters.Add(new NpgsqlParameter { Value = job.Attempt, NpgsqlDbType = NpgsqlDbType.Integer });
-            command.Parameters.Add(new NpgsqlParameter { Value = permanent, NpgsqlDbType = NpgsqlDbType.Boolean });
-            command.Parameters.Add(new NpgsqlParameter { Value = retryDelay, NpgsqlDbType = NpgsqlDbType.Interval });
-            command.Parameters.Add(Text(error));
+            HeldParameters(FailSql, runnerId, job)
+                .Set("permanent", permanent, NpgsqlDbType.Boolean)
+                .Set("retry_delay", retryDelay, NpgsqlDbType.Interval)
+                .Set("error", error, NpgsqlDbType.Text)
+                .AddTo(command.Parameters);
             state = await command.ExecuteScalarAsync(cancellationToken) as string;
         }
 
@@ -235,18 +241,15 @@ public sealed class JobStore(NpgsqlDataSource dataSource)
         return state;
     }
 
-    private async Task<bool> ExecuteHeldAsync(string sql, string runnerId, ClaimedJob job, NpgsqlParameter[] extra, CancellationToken cancellationToken)
+    private static NamedSql.Parameters HeldParameters(NamedSql sql, string runnerId, ClaimedJob job) => sql.Bind()
+        .Set("job_id", job.Id, NpgsqlDbType.Uuid)
+        .Set("runner_id", runnerId, NpgsqlDbType.Text)
+        .Set("attempt", job.Attempt, NpgsqlDbType.Integer);
+
+    private async Task<bool> ExecuteHeldAsync(NamedSql sql, NamedSql.Parameters parameters, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, sql,
-        [
-            new NpgsqlParameter { Value = job.Id, NpgsqlDbType = NpgsqlDbType.Uuid },
-            Text(runnerId),
-            new NpgsqlParameter { Value = job.Attempt, NpgsqlDbType = NpgsqlDbType.Integer },
-            .. extra,
-        ]);
+        await using var batch = SystemPath.CreateBatch(connection, sql.Text, parameters.ToArray());
         return await batch.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
-
-    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 }

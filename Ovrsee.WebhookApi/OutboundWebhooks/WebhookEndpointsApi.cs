@@ -30,6 +30,45 @@ public static class WebhookEndpointsApi
 
     private static readonly string[] DeliveryStatuses = ["pending", "delivered", "failed", "dead"];
 
+    private static readonly NamedSql CreateSql = NamedSql.Parse($"""
+        INSERT INTO webhook_endpoints (workspace_id, url, event_types, enabled, secret)
+        VALUES (@workspace_id, @url, @event_types, @enabled, @secret)
+        RETURNING {EndpointColumns}
+        """);
+
+    // A null value leaves the column as it is. Enabling (again) starts afresh: no reason, no
+    // streak. Disabling by hand records @disabled_reason (who did it).
+    private static readonly NamedSql UpdateSql = NamedSql.Parse($"""
+        UPDATE webhook_endpoints SET
+            url = coalesce(@url, url),
+            event_types = coalesce(@event_types, event_types),
+            disabled_reason = CASE WHEN @enabled IS NULL OR @enabled = enabled THEN disabled_reason
+                                   WHEN @enabled THEN NULL ELSE @disabled_reason END,
+            disabled_at = CASE WHEN @enabled IS NULL OR @enabled = enabled THEN disabled_at WHEN @enabled THEN NULL ELSE now() END,
+            consecutive_failures = CASE WHEN @enabled AND NOT enabled THEN 0 ELSE consecutive_failures END,
+            failing_since = CASE WHEN @enabled AND NOT enabled THEN NULL ELSE failing_since END,
+            enabled = coalesce(@enabled, enabled),
+            updated_at = now()
+        WHERE id = @id
+        RETURNING {EndpointColumns}
+        """);
+
+    private static readonly NamedSql RotateSecretSql = NamedSql.Parse($"""
+        UPDATE webhook_endpoints
+        SET previous_secret = secret, previous_secret_expires_at = now() + @grace_period, secret = @secret, updated_at = now()
+        WHERE id = @id
+        RETURNING {EndpointColumns}
+        """);
+
+    private static readonly NamedSql DeliveriesSql = NamedSql.Parse($"""
+        SELECT {DeliveryColumns}
+        FROM webhook_deliveries
+        WHERE endpoint_id = @endpoint_id AND log_position < @before
+          AND (cardinality(@statuses::text[]) = 0 OR status = ANY (@statuses))
+        ORDER BY log_position DESC
+        LIMIT @limit
+        """);
+
     public static RouteGroupBuilder MapWebhookEndpointsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/aloha/webhook-endpoints")
@@ -102,17 +141,15 @@ public static class WebhookEndpointsApi
             }
         }
         WebhookEndpoint created;
-        await using (var insert = scope.CreateCommand($"""
-            INSERT INTO webhook_endpoints (workspace_id, url, event_types, enabled, secret)
-            VALUES ($1, $2, $3, $4, $5)
-            RETURNING {EndpointColumns}
-            """))
+        await using (var insert = scope.CreateCommand(CreateSql.Text))
         {
-            insert.Parameters.Add(new NpgsqlParameter { Value = workspace.WorkspaceId, NpgsqlDbType = NpgsqlDbType.Uuid });
-            insert.Parameters.Add(new NpgsqlParameter { Value = url.AbsoluteUri, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = eventTypes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = request.Enabled ?? true, NpgsqlDbType = NpgsqlDbType.Boolean });
-            insert.Parameters.Add(new NpgsqlParameter { Value = secret, NpgsqlDbType = NpgsqlDbType.Text });
+            CreateSql.Bind()
+                .Set("workspace_id", workspace.WorkspaceId, NpgsqlDbType.Uuid)
+                .Set("url", url.AbsoluteUri, NpgsqlDbType.Text)
+                .Set("event_types", eventTypes, NpgsqlDbType.Array | NpgsqlDbType.Text)
+                .Set("enabled", request.Enabled ?? true, NpgsqlDbType.Boolean)
+                .Set("secret", secret, NpgsqlDbType.Text)
+                .AddTo(insert.Parameters);
             created = (await ReadEndpointsAsync(insert, cancellationToken))[0] with { Secret = secret };
         }
         await scope.CommitAsync(cancellationToken);
@@ -163,26 +200,14 @@ public static class WebhookEndpointsApi
 
         var workspace = context.GetWorkspace();
         await using var scope = await workspace.BeginScopeAsync(dataSource, cancellationToken);
-        // Enabling (again) starts afresh: no reason, no streak. Disabling by hand says who did it.
-        await using var update = scope.CreateCommand($"""
-            UPDATE webhook_endpoints SET
-                url = coalesce($2, url),
-                event_types = coalesce($3, event_types),
-                disabled_reason = CASE WHEN $4 IS NULL OR $4 = enabled THEN disabled_reason
-                                       WHEN $4 THEN NULL ELSE $5 END,
-                disabled_at = CASE WHEN $4 IS NULL OR $4 = enabled THEN disabled_at WHEN $4 THEN NULL ELSE now() END,
-                consecutive_failures = CASE WHEN $4 AND NOT enabled THEN 0 ELSE consecutive_failures END,
-                failing_since = CASE WHEN $4 AND NOT enabled THEN NULL ELSE failing_since END,
-                enabled = coalesce($4, enabled),
-                updated_at = now()
-            WHERE id = $1
-            RETURNING {EndpointColumns}
-            """);
-        update.Parameters.Add(new NpgsqlParameter { Value = endpointId, NpgsqlDbType = NpgsqlDbType.Uuid });
-        update.Parameters.Add(new NpgsqlParameter { Value = (object?)url?.AbsoluteUri ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        update.Parameters.Add(new NpgsqlParameter { Value = (object?)eventTypes ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        update.Parameters.Add(new NpgsqlParameter { Value = (object?)request.Enabled ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean });
-        update.Parameters.Add(new NpgsqlParameter { Value = $"Disabled by user {workspace.UserId} ({workspace.Role}).", NpgsqlDbType = NpgsqlDbType.Text });
+        await using var update = scope.CreateCommand(UpdateSql.Text);
+        UpdateSql.Bind()
+            .Set("id", endpointId, NpgsqlDbType.Uuid)
+            .Set("url", url?.AbsoluteUri, NpgsqlDbType.Text)
+            .Set("event_types", eventTypes, NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Set("enabled", request.Enabled, NpgsqlDbType.Boolean)
+            .Set("disabled_reason", $"Disabled by user {workspace.UserId} ({workspace.Role}).", NpgsqlDbType.Text)
+            .AddTo(update.Parameters);
         var updated = await ReadEndpointsAsync(update, cancellationToken);
         if (updated.Count == 0)
         {
@@ -227,15 +252,12 @@ public static class WebhookEndpointsApi
         await using var scope = await context.GetWorkspace().BeginScopeAsync(dataSource, cancellationToken);
         // Only the secret being replaced keeps signing: a rotation during another's grace period
         // retires the oldest one at once.
-        await using var rotate = scope.CreateCommand($"""
-            UPDATE webhook_endpoints
-            SET previous_secret = secret, previous_secret_expires_at = now() + $3, secret = $2, updated_at = now()
-            WHERE id = $1
-            RETURNING {EndpointColumns}
-            """);
-        rotate.Parameters.Add(new NpgsqlParameter { Value = endpointId, NpgsqlDbType = NpgsqlDbType.Uuid });
-        rotate.Parameters.Add(new NpgsqlParameter { Value = secret, NpgsqlDbType = NpgsqlDbType.Text });
-        rotate.Parameters.Add(new NpgsqlParameter { Value = options.Value.SecretRotationGracePeriod, NpgsqlDbType = NpgsqlDbType.Interval });
+        await using var rotate = scope.CreateCommand(RotateSecretSql.Text);
+        RotateSecretSql.Bind()
+            .Set("id", endpointId, NpgsqlDbType.Uuid)
+            .Set("secret", secret, NpgsqlDbType.Text)
+            .Set("grace_period", options.Value.SecretRotationGracePeriod, NpgsqlDbType.Interval)
+            .AddTo(rotate.Parameters);
         var rotated = await ReadEndpointsAsync(rotate, cancellationToken);
         if (rotated.Count == 0)
         {
@@ -282,17 +304,13 @@ public static class WebhookEndpointsApi
         {
             return EndpointNotFound();
         }
-        await using var command = scope.CreateCommand($"""
-            SELECT {DeliveryColumns}
-            FROM webhook_deliveries
-            WHERE endpoint_id = $1 AND log_position < $2 AND (cardinality($3::text[]) = 0 OR status = ANY ($3))
-            ORDER BY log_position DESC
-            LIMIT $4
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = endpointId, NpgsqlDbType = NpgsqlDbType.Uuid });
-        command.Parameters.Add(new NpgsqlParameter { Value = before, NpgsqlDbType = NpgsqlDbType.Bigint });
-        command.Parameters.Add(new NpgsqlParameter { Value = statuses, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = pageSize + 1, NpgsqlDbType = NpgsqlDbType.Integer });
+        await using var command = scope.CreateCommand(DeliveriesSql.Text);
+        DeliveriesSql.Bind()
+            .Set("endpoint_id", endpointId, NpgsqlDbType.Uuid)
+            .Set("before", before, NpgsqlDbType.Bigint)
+            .Set("statuses", statuses, NpgsqlDbType.Array | NpgsqlDbType.Text)
+            .Set("limit", pageSize + 1, NpgsqlDbType.Integer)
+            .AddTo(command.Parameters);
         var (items, positions) = await ReadDeliveriesAsync(command, cancellationToken);
         string? next = null;
         if (items.Count > pageSize)

@@ -31,9 +31,9 @@ namespace Ovrsee.WebhookApi.OutboundWebhooks;
 /// </summary>
 public sealed class WebhookSender : BackgroundService
 {
-    private const string ClaimSql = """
+    private static readonly NamedSql ClaimSql = NamedSql.Parse("""
         WITH in_flight AS (
-            SELECT * FROM unnest($1::uuid[], $2::integer[]) AS f (endpoint_id, count)
+            SELECT * FROM unnest(@in_flight_endpoints::uuid[], @in_flight_counts::integer[]) AS f (endpoint_id, count)
         ), candidates AS (
             SELECT d.id, d.next_attempt_at,
                    coalesce(f.count, 0) + row_number() OVER (
@@ -55,48 +55,48 @@ public sealed class WebhookSender : BackgroundService
             SELECT d.id
             FROM webhook_deliveries d
             JOIN candidates c ON c.id = d.id
-            WHERE c.slot <= $3
+            WHERE c.slot <= @max_per_endpoint
               -- Re-checked on the row actually locked, if another sender changed it meanwhile.
               AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= now()
             ORDER BY c.slot, c.next_attempt_at
-            LIMIT $4
+            LIMIT @limit
             FOR UPDATE OF d SKIP LOCKED
         )
         UPDATE webhook_deliveries d
-        SET next_attempt_at = now() + $5
+        SET next_attempt_at = now() + @lease
         FROM chosen, webhook_endpoints ep, domain_events ev
         WHERE d.id = chosen.id AND ep.id = d.endpoint_id AND ev.id = d.event_id
         RETURNING d.id, d.endpoint_id, d.workspace_id, d.attempt_count, ep.url, ep.secret,
                   CASE WHEN ep.previous_secret_expires_at > now() THEN ep.previous_secret END,
                   ev.position, ev.tx_id::text, ev.id, ev.workspace_id, ev.call_log_id, ev.call_seq, ev.type, ev.occurred_at, ev.data::text
-        """;
+        """);
 
-    private const string LogAttemptSql = """
+    private static readonly NamedSql LogAttemptSql = NamedSql.Parse("""
         INSERT INTO webhook_delivery_attempts (delivery_id, workspace_id, attempted_at, status_code, latency_ms, error)
-        SELECT id, workspace_id, $2, $3::integer, $4, $5::text FROM webhook_deliveries WHERE id = $1
-        """;
+        SELECT id, workspace_id, @attempted_at, @status_code::integer, @latency_ms, @error::text FROM webhook_deliveries WHERE id = @id
+        """);
 
-    private const string DeliveredSql = """
+    private static readonly NamedSql DeliveredSql = NamedSql.Parse("""
         UPDATE webhook_deliveries
-        SET status = 'delivered', attempt_count = attempt_count + 1, last_attempt_at = $2, last_status_code = $3,
-            last_latency_ms = $4, last_error = NULL, delivered_at = now()
-        WHERE id = $1
-        """;
+        SET status = 'delivered', attempt_count = attempt_count + 1, last_attempt_at = @attempted_at, last_status_code = @status_code,
+            last_latency_ms = @latency_ms, last_error = NULL, delivered_at = now()
+        WHERE id = @id
+        """);
 
     private const string EndpointSucceededSql = """
         UPDATE webhook_endpoints SET consecutive_failures = 0, failing_since = NULL
         WHERE id = $1 AND consecutive_failures > 0
         """;
 
-    /// <remarks>Dead once the retry window (from queued_at) has passed; otherwise the next retry is due after $6.</remarks>
-    private const string FailedSql = """
+    /// <remarks>Dead once the retry window (from queued_at) has passed; otherwise the next retry is due after @retry_delay.</remarks>
+    private static readonly NamedSql FailedSql = NamedSql.Parse("""
         UPDATE webhook_deliveries
-        SET status = CASE WHEN now() - queued_at >= $7 THEN 'dead' ELSE 'failed' END,
-            attempt_count = attempt_count + 1, last_attempt_at = $2, last_status_code = $3::integer,
-            last_latency_ms = $4, last_error = $5::text, next_attempt_at = now() + $6
-        WHERE id = $1 AND status IN ('pending', 'failed')
+        SET status = CASE WHEN now() - queued_at >= @retry_window THEN 'dead' ELSE 'failed' END,
+            attempt_count = attempt_count + 1, last_attempt_at = @attempted_at, last_status_code = @status_code::integer,
+            last_latency_ms = @latency_ms, last_error = @error::text, next_attempt_at = now() + @retry_delay
+        WHERE id = @id AND status IN ('pending', 'failed')
         RETURNING status
-        """;
+        """);
 
     private const string EndpointFailedSql = """
         UPDATE webhook_endpoints
@@ -104,14 +104,14 @@ public sealed class WebhookSender : BackgroundService
         WHERE id = $1
         """;
 
-    private const string AutoDisableSql = """
+    private static readonly NamedSql AutoDisableSql = NamedSql.Parse("""
         UPDATE webhook_endpoints
         SET enabled = false, disabled_at = now(), updated_at = now(),
             disabled_reason = format('Disabled automatically after %s consecutive failed deliveries since %s (last: %s).',
-                                     consecutive_failures, to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), $4::text)
-        WHERE id = $1 AND enabled AND consecutive_failures >= $2 AND now() - failing_since >= $3
+                                     consecutive_failures, to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), @last_error::text)
+        WHERE id = @id AND enabled AND consecutive_failures >= @after_failures AND now() - failing_since >= @failing_for
         RETURNING disabled_reason
-        """;
+        """);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly WebhookSenderSignal _signal;
@@ -200,12 +200,13 @@ public sealed class WebhookSender : BackgroundService
 
         var claimed = new List<ClaimedDelivery>();
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, ClaimSql,
-            new NpgsqlParameter { Value = endpoints, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-            new NpgsqlParameter { Value = counts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
-            new NpgsqlParameter { Value = (long)_options.MaxConcurrentDeliveriesPerEndpoint, NpgsqlDbType = NpgsqlDbType.Bigint },
-            new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer },
-            new NpgsqlParameter { Value = _options.ClaimLease, NpgsqlDbType = NpgsqlDbType.Interval });
+        await using var batch = SystemPath.CreateBatch(connection, ClaimSql.Text, ClaimSql.Bind()
+            .Set("in_flight_endpoints", endpoints, NpgsqlDbType.Array | NpgsqlDbType.Uuid)
+            .Set("in_flight_counts", counts, NpgsqlDbType.Array | NpgsqlDbType.Integer)
+            .Set("max_per_endpoint", (long)_options.MaxConcurrentDeliveriesPerEndpoint, NpgsqlDbType.Bigint)
+            .Set("limit", limit, NpgsqlDbType.Integer)
+            .Set("lease", _options.ClaimLease, NpgsqlDbType.Interval)
+            .ToArray());
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -310,29 +311,43 @@ public sealed class WebhookSender : BackgroundService
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await SystemPath.BeginTransactionAsync(connection, cancellationToken);
-        await ExecuteAsync(connection, transaction, LogAttemptSql, cancellationToken,
-            delivery.Id, attempt.AttemptedAt, (object?)attempt.StatusCode, attempt.LatencyMs, (object?)attempt.Error);
+        await ExecuteAsync(connection, transaction, LogAttemptSql, LogAttemptSql.Bind()
+            .Set("id", delivery.Id)
+            .Set("attempted_at", attempt.AttemptedAt)
+            .Set("status_code", attempt.StatusCode)
+            .Set("latency_ms", attempt.LatencyMs)
+            .Set("error", attempt.Error), cancellationToken);
         if (attempt.Delivered)
         {
-            await ExecuteAsync(connection, transaction, DeliveredSql, cancellationToken,
-                delivery.Id, attempt.AttemptedAt, attempt.StatusCode, attempt.LatencyMs);
+            await ExecuteAsync(connection, transaction, DeliveredSql, DeliveredSql.Bind()
+                .Set("id", delivery.Id)
+                .Set("attempted_at", attempt.AttemptedAt)
+                .Set("status_code", attempt.StatusCode)
+                .Set("latency_ms", attempt.LatencyMs), cancellationToken);
             await ExecuteAsync(connection, transaction, EndpointSucceededSql, cancellationToken, delivery.EndpointId);
             await transaction.CommitAsync(cancellationToken);
             return;
         }
 
         string? status;
-        await using (var failed = Command(connection, transaction, FailedSql,
-            delivery.Id, attempt.AttemptedAt, (object?)attempt.StatusCode, attempt.LatencyMs, attempt.Error,
-            RetryDelay(delivery.AttemptCount + 1), _options.RetryWindow))
+        await using (var failed = Command(connection, transaction, FailedSql, FailedSql.Bind()
+            .Set("id", delivery.Id)
+            .Set("attempted_at", attempt.AttemptedAt)
+            .Set("status_code", attempt.StatusCode)
+            .Set("latency_ms", attempt.LatencyMs)
+            .Set("error", attempt.Error)
+            .Set("retry_delay", RetryDelay(delivery.AttemptCount + 1), NpgsqlDbType.Interval)
+            .Set("retry_window", _options.RetryWindow, NpgsqlDbType.Interval)))
         {
             status = (string?)await failed.ExecuteScalarAsync(cancellationToken);
         }
         await ExecuteAsync(connection, transaction, EndpointFailedSql, cancellationToken, delivery.EndpointId, attempt.AttemptedAt);
         string? disabledReason;
-        await using (var disable = Command(connection, transaction, AutoDisableSql,
-            delivery.EndpointId, _options.AutoDisableAfterFailures, _options.AutoDisableAfterFailingFor,
-            Truncate(attempt.Error, 200) ?? "no answer"))
+        await using (var disable = Command(connection, transaction, AutoDisableSql, AutoDisableSql.Bind()
+            .Set("id", delivery.EndpointId)
+            .Set("after_failures", _options.AutoDisableAfterFailures)
+            .Set("failing_for", _options.AutoDisableAfterFailingFor, NpgsqlDbType.Interval)
+            .Set("last_error", Truncate(attempt.Error, 200) ?? "no answer")))
         {
             disabledReason = (string?)await disable.ExecuteScalarAsync(cancellationToken);
         }
@@ -414,6 +429,19 @@ public sealed class WebhookSender : BackgroundService
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params object?[] values)
     {
         await using var command = Command(connection, transaction, sql, values);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction transaction, NamedSql sql, NamedSql.Parameters parameters)
+    {
+        var command = new NpgsqlCommand(sql.Text, connection, transaction);
+        parameters.AddTo(command.Parameters);
+        return command;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, NamedSql sql, NamedSql.Parameters parameters, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

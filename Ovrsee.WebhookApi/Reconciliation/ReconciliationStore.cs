@@ -77,22 +77,25 @@ public sealed class ReconciliationStore(NpgsqlDataSource dataSource)
         return completed;
     }
 
+    private static readonly NamedSql StuckCallsSql = NamedSql.Parse("""
+        SELECT call_sid, phone_number_id FROM call_logs
+        WHERE status_rank < 9 AND created_at < now() - @older_than
+          AND coalesce(started_at, created_at) < now() - @older_than
+          AND phone_number_id IS NOT NULL
+          AND (@workspace_id::uuid IS NULL OR workspace_id = @workspace_id)
+        ORDER BY created_at
+        LIMIT @limit
+        """);
+
     /// <summary>Calls on a workspace number that have not ended though they started more than <paramref name="olderThan"/> ago.</summary>
     public async Task<IReadOnlyList<StuckCall>> StuckCallsAsync(TimeSpan olderThan, int limit, Guid? workspaceId, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, """
-            SELECT call_sid, phone_number_id FROM call_logs
-            WHERE status_rank < 9 AND created_at < now() - $1
-              AND coalesce(started_at, created_at) < now() - $1
-              AND phone_number_id IS NOT NULL
-              AND ($2::uuid IS NULL OR workspace_id = $2)
-            ORDER BY created_at
-            LIMIT $3
-            """,
-            new NpgsqlParameter { Value = olderThan, NpgsqlDbType = NpgsqlDbType.Interval },
-            Uuid(workspaceId),
-            new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer });
+        await using var batch = SystemPath.CreateBatch(connection, StuckCallsSql.Text, StuckCallsSql.Bind()
+            .Set("older_than", olderThan, NpgsqlDbType.Interval)
+            .Set("workspace_id", workspaceId, NpgsqlDbType.Uuid)
+            .Set("limit", limit, NpgsqlDbType.Integer)
+            .ToArray());
         var calls = new List<StuckCall>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -102,20 +105,23 @@ public sealed class ReconciliationStore(NpgsqlDataSource dataSource)
         return calls;
     }
 
+    private static readonly NamedSql RecordNumberSql = NamedSql.Parse("""
+        UPDATE user_phone_numbers
+        SET last_reconciled_at = CASE WHEN @reconciled_at::timestamptz IS NULL THEN last_reconciled_at
+                                      ELSE greatest(last_reconciled_at, @reconciled_at) END,
+            reconciled_repairs = reconciled_repairs + @repairs
+        WHERE id = @phone_number_id
+        """);
+
     /// <summary>Adds repairs to the number's count and, when it was compared in full, moves its reconciled point forward (never back).</summary>
     public async Task RecordNumberAsync(Guid phoneNumberId, DateTimeOffset? reconciledAt, int repairs, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, """
-            UPDATE user_phone_numbers
-            SET last_reconciled_at = CASE WHEN $2::timestamptz IS NULL THEN last_reconciled_at
-                                          ELSE greatest(last_reconciled_at, $2) END,
-                reconciled_repairs = reconciled_repairs + $3
-            WHERE id = $1
-            """,
-            Uuid(phoneNumberId),
-            new NpgsqlParameter { Value = (object?)reconciledAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-            new NpgsqlParameter { Value = (long)repairs, NpgsqlDbType = NpgsqlDbType.Bigint });
+        await using var batch = SystemPath.CreateBatch(connection, RecordNumberSql.Text, RecordNumberSql.Bind()
+            .Set("phone_number_id", phoneNumberId, NpgsqlDbType.Uuid)
+            .Set("reconciled_at", reconciledAt, NpgsqlDbType.TimestampTz)
+            .Set("repairs", (long)repairs, NpgsqlDbType.Bigint)
+            .ToArray());
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -60,15 +60,21 @@ public sealed class VoicemailSmsStore(NpgsqlDataSource dataSource)
             state is null ? null : new PendingSms(Text(11)!, Text(12)!, Text(13)!));
     }
 
+    private static readonly NamedSql BeginSql = NamedSql.Parse("""
+        INSERT INTO voicemail_sms (voicemail_id, workspace_id, to_number, from_number, body, state)
+        VALUES (@voicemail_id, @workspace_id, @to_number, @from_number, @body, 'sending')
+        ON CONFLICT (voicemail_id) DO NOTHING
+        """);
+
     /// <summary>Committed before Twilio is asked: from here on a retry looks before it sends.</summary>
     public Task BeginAsync(VoicemailSmsContext voicemail, PendingSms sms, CancellationToken cancellationToken) =>
-        ExecuteAsync("""
-            INSERT INTO voicemail_sms (voicemail_id, workspace_id, to_number, from_number, body, state)
-            VALUES ($1, $2, $3, $4, $5, 'sending')
-            ON CONFLICT (voicemail_id) DO NOTHING
-            """, cancellationToken,
-            new() { Value = voicemail.VoicemailId }, new() { Value = (object?)voicemail.WorkspaceId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
-            new() { Value = sms.To }, new() { Value = sms.From }, new() { Value = sms.Body });
+        ExecuteAsync(BeginSql.Text, cancellationToken, BeginSql.Bind()
+            .Set("voicemail_id", voicemail.VoicemailId)
+            .Set("workspace_id", voicemail.WorkspaceId, NpgsqlDbType.Uuid)
+            .Set("to_number", sms.To)
+            .Set("from_number", sms.From)
+            .Set("body", sms.Body)
+            .ToArray());
 
     // Its timeline event in the same statement: the call detail shows the text went out, once.
     private const string SentSql = """

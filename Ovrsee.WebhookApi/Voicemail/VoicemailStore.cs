@@ -60,11 +60,11 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource, Ovrsee.WebhookAp
         ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         """;
 
-    // The next job of the chain, carrying the voicemail id like every job of a voicemail.
-    private static string NextJob(string source, string kindParameter) => $"""
+    // The next job of the chain (@next_kind, none when null), carrying the voicemail id like every job of a voicemail.
+    private static string NextJob(string source) => $"""
         INSERT INTO jobs (workspace_id, kind, dedupe_key, payload)
-        SELECT workspace_id, {kindParameter}, id::text, jsonb_build_object('{VoicemailJobs.PayloadKey}', id)
-        FROM {source} WHERE {kindParameter} IS NOT NULL
+        SELECT workspace_id, @next_kind::text, id::text, jsonb_build_object('{VoicemailJobs.PayloadKey}', id)
+        FROM {source} WHERE @next_kind::text IS NOT NULL
         ON CONFLICT (kind, dedupe_key) DO NOTHING
         """;
 
@@ -82,13 +82,13 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource, Ovrsee.WebhookAp
     // What a statement that may settle the voicemail returns, for Announce.
     private const string AnnouncedColumns = VoicemailColumns + ", announcing, transcript_status, transcript, summary_status, summary";
 
-    // Writers of a call's events lock its call_logs row before its voicemail (the callbacks do, by
+    // Writers of a call's events lock its call_logs row (of voicemail @id) before its voicemail (the callbacks do, by
     // upserting the call first), so a job and a late Twilio callback cannot deadlock. The UPDATE
     // that joins this CTE takes the call's lock first.
     private const string LockCall = """
         call_lock AS (
             SELECT c.id AS locked_call_id FROM call_logs c
-            WHERE c.id = (SELECT call_log_id FROM voicemail_messages WHERE id = $1)
+            WHERE c.id = (SELECT call_log_id FROM voicemail_messages WHERE id = @id)
             FOR UPDATE
         )
         """;
@@ -117,129 +117,144 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource, Ovrsee.WebhookAp
     // SET clauses that announce `bit` once (SET sees the row as it was).
     private static string Announcing(string bit) => $"announcing = {bit} & ~announced, announced = announced | {bit}";
 
-    private static readonly string DownloadedSql = $"""
+    private static readonly NamedSql DownloadedSql = NamedSql.Parse($"""
         WITH vm AS (
-            UPDATE voicemail_messages SET storage_path = $2, updated_at = now()
-            WHERE id = $1
+            UPDATE voicemail_messages SET storage_path = @storage_path, updated_at = now()
+            WHERE id = @id
             RETURNING {VoicemailColumns}
         ),
         event AS (
-            {Event("vm", "voicemail-downloaded", "completed", "jsonb_build_object('voicemailId', id, 'storagePath', $2::text)")}
+            {Event("vm", "voicemail-downloaded", "completed", "jsonb_build_object('voicemailId', id, 'storagePath', @storage_path::text)")}
         )
-        {NextJob("vm", "$3::text")}
-        """;
+        {NextJob("vm")}
+        """);
 
     /// <summary>The audio is stored: remember where, add the timeline event, enqueue <paramref name="nextKind"/>.</summary>
     public Task RecordDownloadedAsync(Guid id, string storagePath, string? nextKind, CancellationToken cancellationToken) =>
-        ExecuteAsync(DownloadedSql, cancellationToken, Id(id), Text(storagePath), Text(nextKind));
+        ExecuteAsync(DownloadedSql, Id(DownloadedSql, id)
+            .Set("storage_path", storagePath, NpgsqlDbType.Text)
+            .Set("next_kind", nextKind, NpgsqlDbType.Text), cancellationToken);
 
-    private static readonly string TranscribedSql = $"""
+    private static readonly NamedSql TranscribedSql = NamedSql.Parse($"""
         WITH {LockCall},
         stored AS (
-            UPDATE voicemail_messages SET transcript = $2, transcript_status = 'completed', transcript_error = NULL, updated_at = now(),
+            UPDATE voicemail_messages SET transcript = @transcript, transcript_status = 'completed', transcript_error = NULL, updated_at = now(),
                 {Announcing("2")}
             FROM call_lock
-            WHERE id = $1 AND transcript_status <> 'completed'
+            WHERE id = @id AND transcript_status <> 'completed'
             RETURNING {AnnouncedColumns}
         ),
         {Announce("stored")},
-        vm AS (SELECT {VoicemailColumns} FROM voicemail_messages WHERE id = $1),
+        vm AS (SELECT {VoicemailColumns} FROM voicemail_messages WHERE id = @id),
         event AS (
             {Event("stored", "voicemail-transcript", "completed",
-                "jsonb_build_object('voicemailId', id, 'source', 'speech-to-text', 'model', $3::text, 'characters', length($2))")}
+                "jsonb_build_object('voicemailId', id, 'source', 'speech-to-text', 'model', @model::text, 'characters', length(@transcript))")}
         )
-        {NextJob("vm", "$4::text")}
-        """;
+        {NextJob("vm")}
+        """);
 
     /// <summary>
     /// Stores our transcript unless one is already there (a re-run, or Twilio's arrived first):
     /// one transcript, one event. The summary job is enqueued either way.
     /// </summary>
     public Task RecordTranscriptAsync(Guid id, string transcript, string? model, CancellationToken cancellationToken) =>
-        ExecuteAsync(TranscribedSql, cancellationToken, Id(id), Text(transcript), Text(model), Text(VoicemailJobs.Summarize));
+        ExecuteAsync(TranscribedSql, Id(TranscribedSql, id)
+            .Set("transcript", transcript, NpgsqlDbType.Text)
+            .Set("model", model, NpgsqlDbType.Text)
+            .Set("next_kind", VoicemailJobs.Summarize, NpgsqlDbType.Text), cancellationToken);
+
+    private static readonly NamedSql EnqueueSql = NamedSql.Parse($"""
+        WITH vm AS (SELECT {VoicemailColumns} FROM voicemail_messages WHERE id = @id)
+        {NextJob("vm")}
+        """);
 
     /// <summary>The work of a step was already done; make sure the chain continues.</summary>
     public Task EnqueueAsync(Guid id, string kind, CancellationToken cancellationToken) =>
-        ExecuteAsync($"""
-            WITH vm AS (SELECT {VoicemailColumns} FROM voicemail_messages WHERE id = $1)
-            {NextJob("vm", "$2::text")}
-            """, cancellationToken, Id(id), Text(kind));
+        ExecuteAsync(EnqueueSql, Id(EnqueueSql, id).Set("next_kind", kind, NpgsqlDbType.Text), cancellationToken);
 
-    private static readonly string SummarizedSql = $"""
+    private static readonly NamedSql SummarizedSql = NamedSql.Parse($"""
         WITH {LockCall},
         stored AS (
-            UPDATE voicemail_messages SET summary = $2, summary_status = 'completed', summary_error = NULL, updated_at = now(),
+            UPDATE voicemail_messages SET summary = @summary, summary_status = 'completed', summary_error = NULL, updated_at = now(),
                 {Announcing("4")}
             FROM call_lock
-            WHERE id = $1 AND summary_status <> 'completed'
+            WHERE id = @id AND summary_status <> 'completed'
             RETURNING {AnnouncedColumns}
         ),
         {Announce("stored")},
         event AS (
-            {Event("stored", "voicemail-summary", "completed", "jsonb_build_object('voicemailId', id, 'source', $2::jsonb->'source', 'urgency', $2::jsonb->'urgency')")}
+            {Event("stored", "voicemail-summary", "completed", "jsonb_build_object('voicemailId', id, 'source', @summary::jsonb->'source', 'urgency', @summary::jsonb->'urgency')")}
         )
         {SmsNotification("stored")}
-        """;
+        """);
 
     /// <summary>Stores the summary unless one is already there: one summary, one event.</summary>
     public Task RecordSummaryAsync(Guid id, string summaryJson, CancellationToken cancellationToken) =>
-        ExecuteAsync(SummarizedSql, cancellationToken, Id(id), new NpgsqlParameter { Value = summaryJson, NpgsqlDbType = NpgsqlDbType.Jsonb });
+        ExecuteAsync(SummarizedSql, Id(SummarizedSql, id).Set("summary", summaryJson, NpgsqlDbType.Jsonb), cancellationToken);
 
-    private static readonly string NoSummarySql = $"""
+    private static readonly NamedSql NoSummarySql = NamedSql.Parse($"""
         WITH {LockCall},
         stored AS (
             UPDATE voicemail_messages SET
                 summary_status    = 'not_applicable',
-                summary_error     = $2,
-                transcript_status = CASE WHEN transcript_status IN ('pending', 'processing') THEN coalesce($3, transcript_status) ELSE transcript_status END,
-                transcript_error  = CASE WHEN transcript_status IN ('pending', 'processing') AND $3 IS NOT NULL THEN $4 ELSE transcript_error END,
+                summary_error     = @reason,
+                transcript_status = CASE WHEN transcript_status IN ('pending', 'processing') THEN coalesce(@transcript_status, transcript_status) ELSE transcript_status END,
+                transcript_error  = CASE WHEN transcript_status IN ('pending', 'processing') AND @transcript_status IS NOT NULL THEN @transcript_error ELSE transcript_error END,
                 updated_at        = now(),
                 {Announcing("4")}
             FROM call_lock
-            WHERE id = $1 AND summary_status <> 'completed'
+            WHERE id = @id AND summary_status <> 'completed'
             RETURNING {AnnouncedColumns}
         ),
         {Announce("stored")},
         event AS (
-            {Event("stored", "voicemail-summary", "not_applicable", "jsonb_build_object('voicemailId', id, 'reason', $2::text)")}
+            {Event("stored", "voicemail-summary", "not_applicable", "jsonb_build_object('voicemailId', id, 'reason', @reason::text)")}
         )
         {SmsNotification("stored")}
-        """;
+        """);
 
     /// <summary>
     /// There is nothing to summarise. A transcript still pending is closed as
     /// <paramref name="transcriptStatus"/> (failed when it never came, not_applicable when transcription is off).
     /// </summary>
     public Task RecordNoSummaryAsync(Guid id, string reason, string? transcriptStatus, string? transcriptError, CancellationToken cancellationToken) =>
-        ExecuteAsync(NoSummarySql, cancellationToken, Id(id), Text(reason), Text(transcriptStatus), Text(transcriptError));
+        ExecuteAsync(NoSummarySql, Id(NoSummarySql, id)
+            .Set("reason", reason, NpgsqlDbType.Text)
+            .Set("transcript_status", transcriptStatus, NpgsqlDbType.Text)
+            .Set("transcript_error", transcriptError, NpgsqlDbType.Text), cancellationToken);
+
+    private static readonly NamedSql FailureSql = NamedSql.Parse($"""
+        WITH {LockCall},
+        vm AS (
+            UPDATE voicemail_messages SET
+                transcript_status = CASE WHEN @transcript_error::text IS NOT NULL AND transcript_status <> 'completed' THEN 'failed' ELSE transcript_status END,
+                transcript_error  = CASE WHEN @transcript_error::text IS NOT NULL AND transcript_status <> 'completed' THEN @transcript_error ELSE transcript_error END,
+                summary_status    = CASE WHEN @summary_status::text IS NOT NULL AND summary_status <> 'completed' THEN @summary_status ELSE summary_status END,
+                summary_error     = CASE WHEN @summary_status::text IS NOT NULL AND summary_status <> 'completed' THEN @summary_error ELSE summary_error END,
+                updated_at        = now(),
+                {Announcing("CASE WHEN @summary_status::text IS NOT NULL AND summary_status <> 'completed' THEN 4 ELSE 0 END")}
+            FROM call_lock
+            WHERE id = @id
+            RETURNING {AnnouncedColumns}
+        ),
+        {Announce("vm")},
+        next AS (
+            {NextJob("vm")}
+        )
+        {SmsNotification("vm", "@summary_status::text IS NOT NULL")}
+        """);
 
     /// <summary>A step died for good: say so on the voicemail, in the runner's transaction.</summary>
     public static async Task RecordFailureAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id,
         string? transcriptError, string? summaryStatus, string? summaryError, string? nextKind, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"""
-            WITH {LockCall},
-            vm AS (
-                UPDATE voicemail_messages SET
-                    transcript_status = CASE WHEN $2::text IS NOT NULL AND transcript_status <> 'completed' THEN 'failed' ELSE transcript_status END,
-                    transcript_error  = CASE WHEN $2::text IS NOT NULL AND transcript_status <> 'completed' THEN $2 ELSE transcript_error END,
-                    summary_status    = CASE WHEN $3::text IS NOT NULL AND summary_status <> 'completed' THEN $3 ELSE summary_status END,
-                    summary_error     = CASE WHEN $3::text IS NOT NULL AND summary_status <> 'completed' THEN $4 ELSE summary_error END,
-                    updated_at        = now(),
-                    {Announcing("CASE WHEN $3::text IS NOT NULL AND summary_status <> 'completed' THEN 4 ELSE 0 END")}
-                FROM call_lock
-                WHERE id = $1
-                RETURNING {AnnouncedColumns}
-            ),
-            {Announce("vm")},
-            next AS (
-                {NextJob("vm", "$5::text")}
-            )
-            {SmsNotification("vm", "$3::text IS NOT NULL")}
-            """, connection, transaction)
-        {
-            Parameters = { Id(id), Text(transcriptError), Text(summaryStatus), Text(summaryError), Text(nextKind) },
-        };
+        await using var command = new NpgsqlCommand(FailureSql.Text, connection, transaction);
+        Id(FailureSql, id)
+            .Set("transcript_error", transcriptError, NpgsqlDbType.Text)
+            .Set("summary_status", summaryStatus, NpgsqlDbType.Text)
+            .Set("summary_error", summaryError, NpgsqlDbType.Text)
+            .Set("next_kind", nextKind, NpgsqlDbType.Text)
+            .AddTo(command.Parameters);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -264,6 +279,9 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource, Ovrsee.WebhookAp
     public Task RecordTwilioCopyDeletedAsync(Guid id, CancellationToken cancellationToken) =>
         ExecuteAsync(TwilioCopyDeletedSql, cancellationToken, Id(id));
 
+    private Task ExecuteAsync(NamedSql sql, NamedSql.Parameters parameters, CancellationToken cancellationToken) =>
+        ExecuteAsync(sql.Text, cancellationToken, parameters.ToArray());
+
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -276,5 +294,5 @@ public sealed class VoicemailStore(NpgsqlDataSource dataSource, Ovrsee.WebhookAp
 
     private static NpgsqlParameter Id(Guid id) => new() { Value = id, NpgsqlDbType = NpgsqlDbType.Uuid };
 
-    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+    private static NamedSql.Parameters Id(NamedSql sql, Guid id) => sql.Bind().Set("id", id, NpgsqlDbType.Uuid);
 }

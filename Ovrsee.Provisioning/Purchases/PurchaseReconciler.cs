@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Ovrsee.Twilio;
+using Ovrsee.Provisioning.Infrastructure;
+using Ovrsee.Provisioning.WebhookConfiguration;
 using Ovrsee.Twilio.Rest;
+using Ovrsee.Twilio;
 using Twilio.Clients;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.Purchases;
 
 /// <summary>
 /// Settles purchases left pending by a crash or a Twilio outage when nobody retries them: if the

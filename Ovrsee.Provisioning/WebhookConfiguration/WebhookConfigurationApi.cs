@@ -3,12 +3,13 @@ using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
-using Ovrsee.Provisioning.Model;
+using Ovrsee.Provisioning.PhoneNumbers;
+using Ovrsee.Provisioning.TwilioNumbers;
 using Ovrsee.Twilio.Rest;
 using Twilio.Clients;
 using Twilio.Rest.Api.V2010.Account;
 
-namespace Ovrsee.Provisioning.Apis;
+namespace Ovrsee.Provisioning.WebhookConfiguration;
 
 /// <summary>(Re)pointing a number's Twilio webhooks at Aloha: after a move to a new public URL, or to repair one.</summary>
 public static class WebhookConfigurationApi

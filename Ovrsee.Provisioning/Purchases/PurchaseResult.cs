@@ -1,9 +1,9 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
-using Ovrsee.Provisioning.Model;
+using Ovrsee.Provisioning.WebhookConfiguration;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.Purchases;
 
 /// <summary>
 /// A purchase's answer as status and JSON, so that exactly what the caller got can be stored

@@ -1,6 +1,6 @@
 using Ovrsee.Routing;
 
-namespace Ovrsee.Provisioning.Model;
+namespace Ovrsee.Provisioning.PhoneNumbers;
 
 /// <summary>A workspace's number as the front end sees it. Released numbers stay for call history.</summary>
 /// <param name="LastReconciledAt">When the WebhookApi last compared this number's calls and voicemails with Twilio's in full.</param>
@@ -34,43 +34,6 @@ public sealed record PhoneNumberChange(
     string? VoicemailSmsTo);
 
 public sealed record PhoneNumberList(IReadOnlyList<PhoneNumberDto> Items);
-
-public sealed record NumberCapabilities(bool Voice, bool Sms, bool Mms);
-
-public sealed record AvailableNumber(
-    string PhoneNumber,
-    string? FriendlyName,
-    string? Locality,
-    string? Region,
-    string? PostalCode,
-    string? IsoCountry,
-    string? AddressRequirements,
-    NumberCapabilities Capabilities);
-
-public sealed record AvailableNumberList(string Country, string Type, IReadOnlyList<AvailableNumber> Items);
-
-/// <summary>
-/// The answer to "does our /health answer through the public URL?", asked after pointing Twilio
-/// there: the most common reason webhooks do not arrive is a URL Twilio cannot reach.
-/// </summary>
-public sealed record PublicUrlCheck(string Url, bool Reachable, int? Status, string Detail, DateTimeOffset CheckedAt);
-
-/// <summary>Where the number's calls now go, and whether that place answered.</summary>
-public sealed record WebhookSetup(
-    string VoiceUrl,
-    string VoiceMethod,
-    string StatusCallbackUrl,
-    string StatusCallbackMethod,
-    PublicUrlCheck? PublicUrlCheck);
-
-/// <summary>A bought or (re)configured number with its webhooks.</summary>
-public sealed record ProvisionedNumber(PhoneNumberDto PhoneNumber, WebhookSetup Webhooks);
-
-/// <param name="PhoneNumber">E.164, as listed by available-numbers, e.g. +14155550123.</param>
-/// <param name="FriendlyName">Our label for it, up to 64 characters.</param>
-public sealed record PurchaseNumberRequest(string PhoneNumber, string? FriendlyName = null);
-
-public sealed record ConfigureWebhooksRequest(Guid PhoneNumberId);
 
 /// <param name="VoicemailEnabled">Whether callers Aloha does not handle can leave a message.</param>
 /// <param name="FriendlyName">Our label; null clears it.</param>

@@ -1,16 +1,18 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Npgsql;
 using Ovrsee.Auth;
-using Ovrsee.Provisioning.Model;
-using Ovrsee.Twilio;
+using Ovrsee.Provisioning.PhoneNumbers;
+using Ovrsee.Provisioning.TwilioNumbers;
+using Ovrsee.Provisioning.WebhookConfiguration;
 using Ovrsee.Twilio.Rest;
+using Ovrsee.Twilio;
+using Polly.CircuitBreaker;
 using Twilio.Clients;
 using Twilio.Rest.Api.V2010.Account;
-using Polly.CircuitBreaker;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.Purchases;
 
 /// <summary>
 /// Buys a number for a workspace, never twice and never without recording it:

@@ -1,7 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.Purchases;
 
 /// <summary>A row of number_purchases (see migration 0007).</summary>
 public sealed record NumberPurchase(
@@ -29,6 +29,13 @@ public static class NumberPurchases
         return await ReadOneAsync(command, cancellationToken);
     }
 
+    private static readonly NamedSql InsertSql = NamedSql.Parse($"""
+        INSERT INTO number_purchases (workspace_id, user_id, idempotency_key, request_hash, phone_number, friendly_name)
+        VALUES (@workspace_id, @user_id, @idempotency_key, @request_hash, @phone_number, @friendly_name)
+        ON CONFLICT DO NOTHING
+        RETURNING {Columns}
+        """);
+
     /// <summary>
     /// Records the intent to buy. Null when a row is in the way: the same key in this workspace,
     /// or a pending purchase of the same number anywhere (number_purchases_one_pending_per_number).
@@ -37,18 +44,15 @@ public static class NumberPurchases
         WorkspaceScope scope, Guid userId, string? idempotencyKey, string requestHash, string phoneNumber, string? friendlyName,
         CancellationToken cancellationToken)
     {
-        await using var command = scope.CreateCommand($"""
-            INSERT INTO number_purchases (workspace_id, user_id, idempotency_key, request_hash, phone_number, friendly_name)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT DO NOTHING
-            RETURNING {Columns}
-            """);
-        command.Parameters.Add(new() { Value = scope.WorkspaceId });
-        command.Parameters.Add(new() { Value = userId });
-        command.Parameters.Add(new() { Value = (object?)idempotencyKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = requestHash });
-        command.Parameters.Add(new() { Value = phoneNumber });
-        command.Parameters.Add(new() { Value = (object?)friendlyName ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var command = scope.CreateCommand(InsertSql.Text);
+        InsertSql.Bind()
+            .Set("workspace_id", scope.WorkspaceId)
+            .Set("user_id", userId)
+            .Set("idempotency_key", idempotencyKey, NpgsqlDbType.Text)
+            .Set("request_hash", requestHash)
+            .Set("phone_number", phoneNumber)
+            .Set("friendly_name", friendlyName, NpgsqlDbType.Text)
+            .AddTo(command.Parameters);
         return await ReadOneAsync(command, cancellationToken);
     }
 
@@ -117,26 +121,40 @@ public static class NumberPurchases
         return null;
     }
 
+    private static readonly NamedSql CompleteSql = NamedSql.Parse("""
+        UPDATE number_purchases
+        SET state = 'completed', phone_number_id = @phone_number_id, twilio_phone_sid = @twilio_sid,
+            response_status = @response_status, response_body = @response_body::jsonb,
+            attempts = attempts + 1, last_error = NULL, completed_at = now(), updated_at = now()
+        WHERE id = @id
+        """);
+
     public static Task CompleteAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, Guid phoneNumberId, string twilioSid,
         int status, string responseJson, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, """
-            UPDATE number_purchases
-            SET state = 'completed', phone_number_id = $2, twilio_phone_sid = $3, response_status = $4, response_body = $5::jsonb,
-                attempts = attempts + 1, last_error = NULL, completed_at = now(), updated_at = now()
-            WHERE id = $1
-            """, cancellationToken, id, phoneNumberId, twilioSid, (short)status, responseJson);
+        ExecuteAsync(connection, transaction, CompleteSql, CompleteSql.Bind()
+            .Set("id", id)
+            .Set("phone_number_id", phoneNumberId)
+            .Set("twilio_sid", twilioSid)
+            .Set("response_status", (short)status)
+            .Set("response_body", responseJson), cancellationToken);
+
+    private static readonly NamedSql FailSql = NamedSql.Parse("""
+        UPDATE number_purchases
+        SET state = 'failed', response_status = @response_status, response_body = @response_body::jsonb, last_error = @error,
+            attempts = attempts + 1, completed_at = now(), updated_at = now()
+        WHERE id = @id
+        """);
 
     /// <summary>Twilio refused, so nothing was bought: the refusal is the key's answer from now on.</summary>
     public static Task FailAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, int status, string responseJson, string error,
         CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, """
-            UPDATE number_purchases
-            SET state = 'failed', response_status = $2, response_body = $3::jsonb, last_error = $4,
-                attempts = attempts + 1, completed_at = now(), updated_at = now()
-            WHERE id = $1
-            """, cancellationToken, id, (short)status, responseJson, error);
+        ExecuteAsync(connection, transaction, FailSql, FailSql.Bind()
+            .Set("id", id)
+            .Set("response_status", (short)status)
+            .Set("response_body", responseJson)
+            .Set("error", error), cancellationToken);
 
     /// <summary>Still pending (the number may be on the account): noted for the reconciler and for operators.</summary>
     public static Task NoteUnconfirmedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string error, CancellationToken cancellationToken) =>
@@ -156,6 +174,14 @@ public static class NumberPurchases
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, NamedSql sql, NamedSql.Parameters parameters, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql.Text, connection, transaction);
+        parameters.AddTo(command.Parameters);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

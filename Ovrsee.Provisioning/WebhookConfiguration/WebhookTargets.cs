@@ -1,12 +1,11 @@
+using HttpMethod = Twilio.Http.HttpMethod;
 using Microsoft.Extensions.Options;
-using Ovrsee.Provisioning.Model;
 using Ovrsee.PublicUrls;
 using Ovrsee.Twilio;
 using Twilio.Rest.Api.V2010.Account;
 using Twilio.Types;
-using HttpMethod = Twilio.Http.HttpMethod;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.WebhookConfiguration;
 
 /// <summary>The WebhookApi's URLs as Twilio must call them, from Webhooks:PublicBaseUrl (refused unless public https: <see cref="PublicWebhookUrl"/>).</summary>
 public sealed class WebhookTargets(IOptionsMonitor<WebhookOptions> options, IOptionsMonitor<TwilioOptions> twilio)

@@ -1,8 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Ovrsee.Provisioning.Model;
+using Ovrsee.Provisioning.Infrastructure;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.WebhookConfiguration;
 
 /// <summary>
 /// Asks our own /health through the public URL, the way Twilio will reach the webhooks. It does

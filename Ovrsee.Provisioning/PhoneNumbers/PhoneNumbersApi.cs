@@ -1,17 +1,17 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
-using Ovrsee.Provisioning.Model;
+using Ovrsee.Provisioning.TwilioNumbers;
 using Ovrsee.Routing;
 using Ovrsee.Twilio.Rest;
 using Twilio.Clients;
 using Twilio.Rest.Api.V2010.Account;
 
-namespace Ovrsee.Provisioning.Apis;
+namespace Ovrsee.Provisioning.PhoneNumbers;
 
 /// <summary>A workspace's numbers: list (any member), change and release (owners and admins).</summary>
 public static class PhoneNumbersApi

@@ -1,10 +1,10 @@
-using Ovrsee.Provisioning.Model;
+using Ovrsee.Provisioning.PhoneNumbers;
 using Ovrsee.Twilio.Rest;
 using Twilio.Clients;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.TwilioNumbers;
 
-public static class TwilioNumbers
+public static class TwilioNumberSids
 {
     /// <summary>
     /// The number's SID in Twilio: the one we recorded, or else looked up by number on the account

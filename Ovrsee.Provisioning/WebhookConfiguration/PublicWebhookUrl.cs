@@ -1,7 +1,7 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.WebhookConfiguration;
 
 /// <summary>
 /// Whether a URL can be given to Twilio as a webhook: Twilio calls from the internet, so

@@ -1,9 +1,8 @@
 using Npgsql;
 using NpgsqlTypes;
-using Ovrsee.Provisioning.Model;
 using Ovrsee.Routing;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.PhoneNumbers;
 
 /// <summary>
 /// user_phone_numbers, in explicit SQL. Everything but <see cref="ActiveWorkspaceOfAsync"/> runs in
@@ -43,45 +42,54 @@ public static class PhoneNumberStore
         return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
     }
 
+    private static readonly NamedSql InsertSql = NamedSql.Parse($"""
+        INSERT INTO user_phone_numbers (workspace_id, user_id, phone_number, twilio_phone_sid, friendly_name, webhooks_configured_at)
+        VALUES (@workspace_id, @user_id, @phone_number, @twilio_sid, @friendly_name, CASE WHEN @webhooks_configured THEN now() END)
+        RETURNING {Columns}
+        """);
+
     /// <summary>A bought number. <paramref name="webhooksConfigured"/>: Twilio already sends its calls to us.</summary>
     public static async Task<PhoneNumberDto> InsertAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId, Guid userId,
         string phoneNumber, string twilioSid, string? friendlyName, bool webhooksConfigured, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"""
-            INSERT INTO user_phone_numbers (workspace_id, user_id, phone_number, twilio_phone_sid, friendly_name, webhooks_configured_at)
-            VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END)
-            RETURNING {Columns}
-            """, connection, transaction);
-        command.Parameters.Add(new() { Value = workspaceId });
-        command.Parameters.Add(new() { Value = userId });
-        command.Parameters.Add(new() { Value = phoneNumber });
-        command.Parameters.Add(new() { Value = twilioSid });
-        command.Parameters.Add(new() { Value = (object?)friendlyName ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = webhooksConfigured });
+        await using var command = new NpgsqlCommand(InsertSql.Text, connection, transaction);
+        InsertSql.Bind()
+            .Set("workspace_id", workspaceId)
+            .Set("user_id", userId)
+            .Set("phone_number", phoneNumber)
+            .Set("twilio_sid", twilioSid)
+            .Set("friendly_name", friendlyName, NpgsqlDbType.Text)
+            .Set("webhooks_configured", webhooksConfigured)
+            .AddTo(command.Parameters);
         return (await ReadAllAsync(command, cancellationToken)).Single();
     }
 
+    // A *_set flag says the request named the field: its value (null too) replaces the stored one.
+    private static readonly NamedSql UpdateSql = NamedSql.Parse($"""
+        UPDATE user_phone_numbers
+        SET voicemail_enabled = coalesce(@voicemail_enabled, voicemail_enabled),
+            friendly_name = CASE WHEN @friendly_name_set THEN @friendly_name ELSE friendly_name END,
+            routing = CASE WHEN @routing_set THEN @routing ELSE routing END,
+            voicemail_sms_to = CASE WHEN @voicemail_sms_to_set THEN @voicemail_sms_to ELSE voicemail_sms_to END,
+            updated_at = now()
+        WHERE id = @id
+        RETURNING {Columns}
+        """);
+
     public static async Task<PhoneNumberDto> UpdateAsync(WorkspaceScope scope, Guid id, PhoneNumberChange change, CancellationToken cancellationToken)
     {
-        await using var command = scope.CreateCommand($"""
-            UPDATE user_phone_numbers
-            SET voicemail_enabled = coalesce($2, voicemail_enabled),
-                friendly_name = CASE WHEN $3 THEN $4 ELSE friendly_name END,
-                routing = CASE WHEN $5 THEN $6 ELSE routing END,
-                voicemail_sms_to = CASE WHEN $7 THEN $8 ELSE voicemail_sms_to END,
-                updated_at = now()
-            WHERE id = $1
-            RETURNING {Columns}
-            """);
-        command.Parameters.Add(new() { Value = id });
-        command.Parameters.Add(new() { Value = (object?)change.VoicemailEnabled ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean });
-        command.Parameters.Add(new() { Value = change.FriendlyNameSet });
-        command.Parameters.Add(new() { Value = (object?)change.FriendlyName ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new() { Value = change.RoutingSet });
-        command.Parameters.Add(new() { Value = (object?)change.Routing?.ToJson() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
-        command.Parameters.Add(new() { Value = change.VoicemailSmsToSet });
-        command.Parameters.Add(new() { Value = (object?)change.VoicemailSmsTo ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var command = scope.CreateCommand(UpdateSql.Text);
+        UpdateSql.Bind()
+            .Set("id", id)
+            .Set("voicemail_enabled", change.VoicemailEnabled, NpgsqlDbType.Boolean)
+            .Set("friendly_name_set", change.FriendlyNameSet)
+            .Set("friendly_name", change.FriendlyName, NpgsqlDbType.Text)
+            .Set("routing_set", change.RoutingSet)
+            .Set("routing", change.Routing?.ToJson(), NpgsqlDbType.Jsonb)
+            .Set("voicemail_sms_to_set", change.VoicemailSmsToSet)
+            .Set("voicemail_sms_to", change.VoicemailSmsTo, NpgsqlDbType.Text)
+            .AddTo(command.Parameters);
         return (await ReadAllAsync(command, cancellationToken)).Single();
     }
 

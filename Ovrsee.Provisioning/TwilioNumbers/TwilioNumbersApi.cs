@@ -3,15 +3,14 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Ovrsee.Auth;
 using Ovrsee.Provisioning.Infrastructure;
-using Ovrsee.Provisioning.Model;
 using Ovrsee.Twilio.Rest;
 using Twilio.Clients;
 using Twilio.Rest.Api.V2010.Account.AvailablePhoneNumberCountry;
 using Twilio.Types;
 
-namespace Ovrsee.Provisioning.Apis;
+namespace Ovrsee.Provisioning.TwilioNumbers;
 
-/// <summary>Finding and buying Twilio numbers for the caller's workspace.</summary>
+/// <summary>Finding Twilio numbers a workspace can buy (the purchase itself: Purchases/PurchaseNumberApi).</summary>
 public static partial class TwilioNumbersApi
 {
     private const int DefaultLimit = 20;
@@ -29,18 +28,6 @@ public static partial class TwilioNumbersApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithName("SearchAvailableNumbers")
             .WithSummary("Numbers Twilio offers that can take calls, by country, area code, pattern and type.");
-
-        api.MapPost("/purchase-number", PurchaseNumber)
-            .RequireWorkspace("owner", "admin")
-            .Accepts<PurchaseNumberRequest>("application/json")
-            .Produces<ProvisionedNumber>(StatusCodes.Status201Created)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .WithName("PurchaseNumber")
-            .WithSummary("Buys a number for the workspace and points its calls at Aloha. Send an Idempotency-Key to retry safely.");
         return api;
     }
 
@@ -120,25 +107,6 @@ public static partial class TwilioNumbersApi
         phoneNumber?.ToString() is not { Length: > 0 } number ? null
         : new AvailableNumber(number, friendlyName?.ToString(), locality, region, postalCode, isoCountry, addressRequirements,
             new NumberCapabilities(capabilities?.Voice ?? false, capabilities?.Sms ?? false, capabilities?.Mms ?? false));
-
-    public static async Task<IResult> PurchaseNumber(HttpContext context, NumberPurchaser purchaser, CancellationToken cancellationToken)
-    {
-        var errors = new RequestErrors();
-        var key = RequestValidation.IdempotencyKey(context.Request, errors);
-        var body = await RequestValidation.ReadObjectAsync(context.Request, errors, cancellationToken, "phoneNumber", "friendlyName");
-        string? phoneNumber = null, friendlyName = null;
-        if (body is { } json)
-        {
-            phoneNumber = RequestValidation.PhoneNumber(json, "phoneNumber", errors);
-            friendlyName = RequestValidation.FriendlyName(RequestValidation.OptionalString(json, "friendlyName", errors, out _), "friendlyName", errors);
-        }
-        if (errors.Count > 0 || phoneNumber is null)
-        {
-            return TypedResults.ValidationProblem(errors, title: "Invalid purchase request.");
-        }
-
-        return await purchaser.PurchaseAsync(context.GetWorkspace(), new PurchaseNumberRequest(phoneNumber, friendlyName), key, cancellationToken);
-    }
 
     [GeneratedRegex("^[A-Z]{2}$")]
     private static partial Regex CountryPattern();

@@ -1,11 +1,12 @@
 using System.Net;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Ovrsee.Provisioning.WebhookConfiguration;
 using Ovrsee.Twilio.Rest;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
-namespace Ovrsee.Provisioning.Infrastructure;
+namespace Ovrsee.Provisioning.TwilioNumbers;
 
 /// <summary>
 /// What a Twilio failure means to our caller, as Problem Details that carry Twilio's code

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Ovrsee.Provisioning.Model;
+namespace Ovrsee.Provisioning.Infrastructure;
 
 /// <summary>
 /// Field-by-field errors for a 400 Problem Details (<c>errors: { "phoneNumber": ["…"] }</c>).

@@ -26,12 +26,15 @@ namespace Ovrsee.Benchmarks;
 /// </summary>
 public static partial class SqlParameters
 {
-    // The statement's parameters in position order ($1 is "number"), as CallbackRecorder.CallParameters binds them.
-    private static readonly string[] Names =
+    // The values below, by the statement's names (as CallbackRecorder.CallParameters binds them).
+    private static readonly string[] ValueNames =
     [
         "number", "call_sid", "account_sid", "from_number", "to_number", "direction", "status", "sequence_number",
         "occurred_at", "duration_seconds", "kind", "reject_unknown", "dedupe_key", "payload", "routed_data", "routed_timeline", "routed_at",
     ];
+
+    // The statement's names in position order ($1 is Names[0]), set from the service's statement.
+    private static string[] Names = [];
 
     private sealed record Variant(string Name, string Sql, Func<NpgsqlCommand, string, NpgsqlCommand> Bind);
 
@@ -39,12 +42,19 @@ public static partial class SqlParameters
     {
         // The service's own statement, read from its build so that the figures follow it (a
         // private constant: renamed, this fails here rather than measuring a stale copy).
-        var positional = (string?)typeof(CallbackRecorder).GetField("RecordCallSql", BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue()
-            ?? throw new InvalidOperationException("CallbackRecorder.RecordCallSql not found: update the sql-parameters benchmark.");
-        var named = PositionalParameter().Replace(positional, m => "@" + Names[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) - 1]);
-        var helper = NamedSql.Parse(named);
-        // NamedSql numbers by first use, not as the original did: the same statement once each name is put back.
-        if (PositionalParameter().Replace(helper.Text, m => "@" + helper.Names[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) - 1]) != named)
+        // Since #21 the statement is written with names (a NamedSql): its Source is what Npgsql's own
+        // named parameters take, its Text the positional statement the service sends.
+        var helper = typeof(CallbackRecorder).GetField("RecordCallSql", BindingFlags.NonPublic | BindingFlags.Static)?.GetValue(null) as NamedSql
+            ?? throw new InvalidOperationException("CallbackRecorder.RecordCallSql (a NamedSql) not found: update the sql-parameters benchmark.");
+        var named = helper.Source;
+        var positional = helper.Text;
+        Names = [.. helper.Names];
+        if (Names.Except(ValueNames).FirstOrDefault() is { } unknown)
+        {
+            throw new InvalidOperationException($"RecordCallSql has @{unknown}, which this benchmark gives no value: update it.");
+        }
+        // The positional statement is the named one with each name put back.
+        if (PositionalParameter().Replace(positional, m => "@" + Names[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) - 1]) != named)
         {
             throw new InvalidOperationException("NamedSql did not turn the named statement into an equivalent positional one.");
         }
@@ -159,8 +169,15 @@ public static partial class SqlParameters
         return (wall, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / count);
     }
 
-    // A call to a number nobody has (the statement still writes the call and its timeline entry), with no route.
-    private static (object? Value, NpgsqlDbType Type)[] Values(string callSid) =>
+    // A call to a number nobody has (the statement still writes the call and its timeline entry), with
+    // no route; in the statement's position order.
+    private static (object? Value, NpgsqlDbType Type)[] Values(string callSid)
+    {
+        var values = ValuesByName(callSid);
+        return [.. Names.Select(name => values[Array.IndexOf(ValueNames, name)])];
+    }
+
+    private static (object? Value, NpgsqlDbType Type)[] ValuesByName(string callSid) =>
     [
         ("+15005550006", NpgsqlDbType.Text), (callSid, NpgsqlDbType.Text), ("AC00000000000000000000000000000000", NpgsqlDbType.Text),
         ("+14155550100", NpgsqlDbType.Text), ("+15005550006", NpgsqlDbType.Text), ("inbound", NpgsqlDbType.Text),

@@ -42,10 +42,10 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
                 await RecordCallAsync(callback, cancellationToken);
                 break;
             case CallbackKind.VoicemailRecorded:
-                await ExecuteAsync(VoicemailRecordedSql, VoicemailParameters(callback), cancellationToken);
+                await ExecuteAsync(VoicemailRecordedSql.Text, VoicemailParameters(VoicemailRecordedSql, callback), cancellationToken);
                 break;
             case CallbackKind.VoicemailTranscribed:
-                await ExecuteAsync(VoicemailTranscribedSql, VoicemailParameters(callback), cancellationToken);
+                await ExecuteAsync(VoicemailTranscribedSql.Text, VoicemailParameters(VoicemailTranscribedSql, callback), cancellationToken);
                 break;
             case CallbackKind.StreamEnded:
                 await RecordStreamEndedAsync(callback, cancellationToken);
@@ -58,17 +58,17 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         }
     }
 
-    private const string StreamEndedSql = "WITH " + EnsureCallSql + """
+    private static readonly NamedSql StreamEndedSql = NamedSql.Parse("WITH " + EnsureCallSql + """
         ,
         event AS (
             INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, occurred_at, dedupe_key, payload)
-            SELECT call.id, call.workspace_id, $1, 'stream-ended', $3, 'stream-ended', $4
+            SELECT call.id, call.workspace_id, @call_sid, 'stream-ended', @occurred_at, 'stream-ended', @payload
             FROM call
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         )
-        SELECT EXISTS (SELECT FROM call_events WHERE call_sid = $1 AND kind = 'agent-handled')
-           AND NOT EXISTS (SELECT FROM call_events WHERE call_sid = $1 AND kind = 'transfer-failed')
-        """;
+        SELECT EXISTS (SELECT FROM call_events WHERE call_sid = @call_sid AND kind = 'agent-handled')
+           AND NOT EXISTS (SELECT FROM call_events WHERE call_sid = @call_sid AND kind = 'transfer-failed')
+        """);
 
     /// <summary>
     /// Records that the media stream ended; true when the voice agent handled the call. A transfer
@@ -77,22 +77,23 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     public async Task<bool> RecordStreamEndedAsync(TwilioCallback callback, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, StreamEndedSql,
-            Text(callback.CallSid),
-            Text(callback.Get("AccountSid")),
-            new NpgsqlParameter { Value = callback.OccurredAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-            Payload(callback));
+        await using var batch = SystemPath.CreateBatch(connection, StreamEndedSql.Text, StreamEndedSql.Bind()
+            .Set("call_sid", Text(callback.CallSid))
+            .Set("account_sid", Text(callback.Get("AccountSid")))
+            .Set("occurred_at", callback.OccurredAt, NpgsqlDbType.TimestampTz)
+            .Set("payload", Payload(callback))
+            .ToArray());
         return await batch.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     // One timeline entry per ringing attempt (the target's index in the signed action URL), so a
     // redelivered or late Dial callback changes nothing; the call's outcome is derived from these
     // entries at read time, never overwritten. The routing returned is the number's current one.
-    private const string DialEndedSql = "WITH " + EnsureCallSql + """
+    private static readonly NamedSql DialEndedSql = NamedSql.Parse("WITH " + EnsureCallSql + """
         ,
         event AS (
             INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, occurred_at, dedupe_key, payload)
-            SELECT call.id, call.workspace_id, $1, 'forwarded', $3, $4, 'target:' || $5, $6
+            SELECT call.id, call.workspace_id, @call_sid, 'forwarded', @dial_status, @occurred_at, 'target:' || @target, @payload
             FROM call
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         )
@@ -100,19 +101,20 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         FROM call
         JOIN call_logs c ON c.id = call.id
         LEFT JOIN user_phone_numbers n ON n.id = c.phone_number_id
-        """;
+        """);
 
     /// <returns>The call as known, or null for a call we never recorded (then: defaults).</returns>
     public async Task<DialEndedRecord?> RecordDialEndedAsync(TwilioCallback callback, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, DialEndedSql,
-            Text(callback.CallSid),
-            Text(callback.Get("AccountSid")),
-            Text(callback.Get("DialCallStatus") ?? "unknown"),
-            new NpgsqlParameter { Value = callback.OccurredAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-            Text(callback.Get(ForwardTargetParameter) ?? "0"),
-            Payload(callback));
+        await using var batch = SystemPath.CreateBatch(connection, DialEndedSql.Text, DialEndedSql.Bind()
+            .Set("call_sid", Text(callback.CallSid))
+            .Set("account_sid", Text(callback.Get("AccountSid")))
+            .Set("dial_status", Text(callback.Get("DialCallStatus") ?? "unknown"))
+            .Set("occurred_at", callback.OccurredAt, NpgsqlDbType.TimestampTz)
+            .Set("target", Text(callback.Get(ForwardTargetParameter) ?? "0"))
+            .Set("payload", Payload(callback))
+            .ToArray());
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -132,29 +134,29 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     public const string ForwardNextParameter = "OvrseeForwardNext";
 
     // The dialled number decides the workspace: To for calls into us, From for calls we place.
-    // $15-$17 carry an incoming call's route, decided by the group commit before the statement
-    // (call.routed's data, the timeline entry's payload or null, when it was decided), or nulls:
-    // call.routed and the routed timeline entry are written here, in the call's statement, with no
+    // @routed_data, @routed_timeline and @routed_at carry an incoming call's route, decided by the
+    // group commit before the statement (call.routed's data, the timeline entry's payload or null,
+    // when it was decided), or nulls: call.routed and the routed timeline entry are written here, in the call's statement, with no
     // second statement updating the row it just inserted (#15: that UPDATE, its foreign-key checks
     // on a row of its own transaction and the second statement cost a third of the webhook's WAL).
-    private const string RecordCallSql = """
+    private static readonly NamedSql RecordCallSql = NamedSql.Parse("""
         WITH number AS (
             SELECT n.id, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin, n.routing
             FROM user_phone_numbers n JOIN workspaces w ON w.id = n.workspace_id
-            WHERE n.phone_number = $1 AND n.is_active
+            WHERE n.phone_number = @number AND n.is_active
         ),
         incoming AS (
-            SELECT $2::text AS call_sid,
-                   CASE WHEN $12 AND NOT EXISTS (SELECT FROM number) THEN 'rejected' ELSE $7 END AS status,
-                   $8::int AS sequence_number,
-                   $9::timestamptz AS occurred_at
+            SELECT @call_sid::text AS call_sid,
+                   CASE WHEN @reject_unknown AND NOT EXISTS (SELECT FROM number) THEN 'rejected' ELSE @status END AS status,
+                   @sequence_number::int AS sequence_number,
+                   @occurred_at::timestamptz AS occurred_at
         ),
         -- The call events this callback settles (migration 0121): it rang, was answered, ended, was
         -- routed (only where the number is in service, as the route's decision assumed).
         settles AS (
             SELECT (1 | CASE WHEN i.status IN ('in-progress', 'answered', 'completed') THEN 2 ELSE 0 END
                       | CASE WHEN call_status_rank(i.status) >= 9 THEN 4 ELSE 0 END
-                      | CASE WHEN $15::jsonb IS NOT NULL AND EXISTS (SELECT FROM number) THEN 8 ELSE 0 END)::smallint AS bits
+                      | CASE WHEN @routed_data::jsonb IS NOT NULL AND EXISTS (SELECT FROM number) THEN 8 ELSE 0 END)::smallint AS bits
             FROM incoming i
         ),
         call AS (
@@ -162,11 +164,11 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
                 workspace_id, phone_number_id, call_sid, account_sid, from_number, to_number, direction,
                 status, status_rank, status_sequence, started_at, answered_at, ended_at, duration_seconds,
                 event_seq, announced, announcing)
-            SELECT n.workspace_id, n.id, i.call_sid, $3, $4, $5, $6,
+            SELECT n.workspace_id, n.id, i.call_sid, @account_sid, @from_number, @to_number, @direction,
                    i.status, call_status_rank(i.status), i.sequence_number, i.occurred_at,
                    CASE WHEN i.status IN ('in-progress', 'answered') THEN i.occurred_at END,
                    CASE WHEN call_status_rank(i.status) >= 9 THEN i.occurred_at END,
-                   $10::int,
+                   @duration_seconds::int,
                    -- announcing carries what this callback settles into the conflict branch (EXCLUDED);
                    -- without a workspace nothing is announced (there is nobody to tell).
                    4, CASE WHEN n.workspace_id IS NULL THEN 0 ELSE s.bits END, s.bits
@@ -204,8 +206,8 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, sequence_number, occurred_at, dedupe_key, payload)
             SELECT call.id, call.workspace_id, i.call_sid, e.kind, e.status, e.sequence_number, e.occurred_at, e.dedupe_key, e.payload
             FROM call, incoming i, LATERAL (VALUES
-                (false, $11, i.status, i.sequence_number, i.occurred_at, $13, $14::jsonb),
-                (true, 'routed', NULL, NULL, $17::timestamptz, 'routed', $16::jsonb)
+                (false, @kind, i.status, i.sequence_number, i.occurred_at, @dedupe_key, @payload::jsonb),
+                (true, 'routed', NULL, NULL, @routed_at::timestamptz, 'routed', @routed_timeline::jsonb)
             ) AS e (routed, kind, status, sequence_number, occurred_at, dedupe_key, payload)
             WHERE NOT e.routed OR (e.payload IS NOT NULL AND call.workspace_id IS NOT NULL AND EXISTS (SELECT FROM number))
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
@@ -227,19 +229,19 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
                     'outcome', call_outcome(call.id, call.status, call.status_rank)) END),
                 -- Slot 2: after the ringing of the same callback, before its answer; a redelivery
                 -- announces nothing again (bit 8), a late first incoming-call comes after all.
-                (8, 2, 'call.routed', $17::timestamptz, $15::jsonb)
+                (8, 2, 'call.routed', @routed_at::timestamptz, @routed_data::jsonb)
             ) AS e (bit, slot, type, occurred_at, data)
             WHERE call.announcing & e.bit <> 0 AND call.workspace_id IS NOT NULL
         )
         SELECT call.id, call.workspace_id, n.id IS NOT NULL, coalesce(n.voicemail_enabled, true), n.agent_stream_url, coalesce(n.agent_builtin, false), n.routing::text
         FROM call LEFT JOIN number n ON true
-        """;
+        """);
 
     public async Task<IncomingCallRecord> RecordCallAsync(TwilioCallback callback, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         IncomingCallRecord call;
-        await using (var batch = SystemPath.CreateBatch(connection, RecordCallSql, CallParameters(callback)))
+        await using (var batch = SystemPath.CreateBatch(connection, RecordCallSql.Text, CallParameters(callback)))
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             call = await ReadCallAsync(reader, cancellationToken);
@@ -284,19 +286,19 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     private sealed record RoutedCall(CallRoute Route, string Data, string? Timeline, DateTime DecidedAt);
 
     // What RecordCallSql's number CTE reads, for every number the batch's incoming calls dialled.
-    private const string NumbersSql = """
+    private static readonly NamedSql NumbersSql = NamedSql.Parse("""
         SELECT n.phone_number, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin, n.routing::text
         FROM user_phone_numbers n JOIN workspaces w ON w.id = n.workspace_id
-        WHERE n.phone_number = ANY ($1) AND n.is_active
-        """;
+        WHERE n.phone_number = ANY (@numbers) AND n.is_active
+        """);
 
     /// <summary>Decides each incoming call's route from its number's settings; null for calls to a number not in service.</summary>
     private async Task<RoutedCall?[]> DecideRoutesAsync(NpgsqlConnection connection, IReadOnlyList<TwilioCallback> callbacks, CancellationToken cancellationToken)
     {
         var dialled = callbacks.Where(c => c.Kind == CallbackKind.IncomingCall).Select(DialledNumber).OfType<string>().Distinct().ToArray();
         var numbers = new Dictionary<string, IncomingCallRecord>(StringComparer.Ordinal);
-        await using (var batch = SystemPath.CreateBatch(connection, NumbersSql,
-            new NpgsqlParameter { Value = dialled, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }))
+        await using (var batch = SystemPath.CreateBatch(connection, NumbersSql.Text,
+            NumbersSql.Bind().Set("numbers", dialled, NpgsqlDbType.Array | NpgsqlDbType.Text).ToArray()))
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -334,9 +336,9 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             var callback = callbacks[i];
             batch.BatchCommands.Add(callback.Kind switch
             {
-                CallbackKind.IncomingCall or CallbackKind.CallStatus => Command(RecordCallSql, CallParameters(callback, routes?[i])),
-                CallbackKind.VoicemailRecorded => Command(VoicemailRecordedSql, VoicemailParameters(callback)),
-                CallbackKind.VoicemailTranscribed => Command(VoicemailTranscribedSql, VoicemailParameters(callback)),
+                CallbackKind.IncomingCall or CallbackKind.CallStatus => Command(RecordCallSql.Text, CallParameters(callback, routes?[i])),
+                CallbackKind.VoicemailRecorded => Command(VoicemailRecordedSql.Text, VoicemailParameters(VoicemailRecordedSql, callback)),
+                CallbackKind.VoicemailTranscribed => Command(VoicemailTranscribedSql.Text, VoicemailParameters(VoicemailTranscribedSql, callback)),
                 _ => throw new ArgumentOutOfRangeException(nameof(callbacks), callback.Kind, "Not a group-committed callback kind"),
             });
         }
@@ -382,26 +384,25 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         var kind = isIncoming ? "incoming-call" : "status";
         var dedupeKey = isIncoming ? "incoming-call" : StatusDedupeKey(status, sequence, callback.Get("Timestamp"));
 
-        return
-        [
-            Text(DialledNumber(callback)),
-            Text(callback.CallSid),
-            Text(callback.Get("AccountSid")),
-            Text(callback.Get("From")),
-            Text(callback.Get("To")),
-            Text(direction),
-            Text(status),
-            new NpgsqlParameter { Value = (object?)sequence ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
-            new NpgsqlParameter { Value = callback.OccurredAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-            new NpgsqlParameter { Value = (object?)(callback.GetDuration("CallDuration") ?? callback.GetDuration("Duration")) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
-            Text(kind),
-            new NpgsqlParameter { Value = isIncoming, NpgsqlDbType = NpgsqlDbType.Boolean },
-            Text(dedupeKey),
-            Payload(callback),
-            new NpgsqlParameter { Value = (object?)routed?.Data ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb },
-            new NpgsqlParameter { Value = (object?)routed?.Timeline ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb },
-            new NpgsqlParameter { Value = (object?)routed?.DecidedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-        ];
+        return RecordCallSql.Bind()
+            .Set("number", Text(DialledNumber(callback)))
+            .Set("call_sid", Text(callback.CallSid))
+            .Set("account_sid", Text(callback.Get("AccountSid")))
+            .Set("from_number", Text(callback.Get("From")))
+            .Set("to_number", Text(callback.Get("To")))
+            .Set("direction", Text(direction))
+            .Set("status", Text(status))
+            .Set("sequence_number", sequence, NpgsqlDbType.Integer)
+            .Set("occurred_at", callback.OccurredAt, NpgsqlDbType.TimestampTz)
+            .Set("duration_seconds", callback.GetDuration("CallDuration") ?? callback.GetDuration("Duration"), NpgsqlDbType.Integer)
+            .Set("kind", Text(kind))
+            .Set("reject_unknown", isIncoming, NpgsqlDbType.Boolean)
+            .Set("dedupe_key", Text(dedupeKey))
+            .Set("payload", Payload(callback))
+            .Set("routed_data", routed?.Data, NpgsqlDbType.Jsonb)
+            .Set("routed_timeline", routed?.Timeline, NpgsqlDbType.Jsonb)
+            .Set("routed_at", routed?.DecidedAt, NpgsqlDbType.TimestampTz)
+            .ToArray();
     }
 
     private static async Task<IncomingCallRecord> ReadCallAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
@@ -443,7 +444,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     private const string EnsureCallSql = """
         call AS (
             INSERT INTO call_logs AS c (call_sid, account_sid, status, status_rank)
-            VALUES ($1, $2, 'unknown', 0)
+            VALUES (@call_sid, @account_sid, 'unknown', 0)
             ON CONFLICT (call_sid) DO UPDATE SET account_sid = coalesce(c.account_sid, EXCLUDED.account_sid)
             RETURNING c.id, c.workspace_id
         )
@@ -454,23 +455,23 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     private const string EnsureCallForEventsSql = """
         call AS (
             INSERT INTO call_logs AS c (call_sid, account_sid, status, status_rank, event_seq)
-            VALUES ($1, $2, 'unknown', 0, 4)
+            VALUES (@call_sid, @account_sid, 'unknown', 0, 4)
             ON CONFLICT (call_sid) DO UPDATE SET account_sid = coalesce(c.account_sid, EXCLUDED.account_sid), event_seq = c.event_seq + 4
             RETURNING c.id, c.workspace_id, c.event_seq
         )
         """;
 
-    private const string VoicemailRecordedSql = "WITH " + EnsureCallForEventsSql + """
+    private static readonly NamedSql VoicemailRecordedSql = NamedSql.Parse("WITH " + EnsureCallForEventsSql + """
         ,
         voicemail AS (
             INSERT INTO voicemail_messages AS v (
                 workspace_id, call_log_id, call_sid, recording_sid, recording_url, recording_status,
                 recording_duration_seconds, transcript_status, summary_status, announced, announcing)
-            SELECT call.workspace_id, call.id, $1, $3, $4, $5, $6,
-                   CASE WHEN $5 = 'completed' THEN 'pending' ELSE 'not_applicable' END,
-                   CASE WHEN $5 = 'completed' THEN 'pending' ELSE 'not_applicable' END,
-                   CASE WHEN $5 = 'completed' AND call.workspace_id IS NOT NULL THEN 1 ELSE 0 END,
-                   CASE WHEN $5 = 'completed' AND call.workspace_id IS NOT NULL THEN 1 ELSE 0 END
+            SELECT call.workspace_id, call.id, @call_sid, @recording_sid, @recording_url, @recording_status, @recording_duration,
+                   CASE WHEN @recording_status = 'completed' THEN 'pending' ELSE 'not_applicable' END,
+                   CASE WHEN @recording_status = 'completed' THEN 'pending' ELSE 'not_applicable' END,
+                   CASE WHEN @recording_status = 'completed' AND call.workspace_id IS NOT NULL THEN 1 ELSE 0 END,
+                   CASE WHEN @recording_status = 'completed' AND call.workspace_id IS NOT NULL THEN 1 ELSE 0 END
             FROM call
             ON CONFLICT (recording_sid) DO UPDATE SET
                 workspace_id               = coalesce(v.workspace_id, EXCLUDED.workspace_id),
@@ -492,15 +493,15 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         ),
         announced AS (
             INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
-            SELECT voicemail.workspace_id, call.id, call.event_seq - 4 + 1, 'voicemail.recorded', $7, jsonb_build_object(
-                'voicemailId', voicemail.id, 'callSid', $1::text, 'recordingSid', $3::text,
+            SELECT voicemail.workspace_id, call.id, call.event_seq - 4 + 1, 'voicemail.recorded', @occurred_at, jsonb_build_object(
+                'voicemailId', voicemail.id, 'callSid', @call_sid::text, 'recordingSid', @recording_sid::text,
                 'durationSeconds', voicemail.recording_duration_seconds)
             FROM voicemail, call
             WHERE voicemail.announcing & 1 <> 0 AND voicemail.workspace_id IS NOT NULL
         ),
         event AS (
             INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, occurred_at, dedupe_key, payload)
-            SELECT call.id, call.workspace_id, $1, 'voicemail-recorded', $5, $7, $3 || ':' || $5, $8
+            SELECT call.id, call.workspace_id, @call_sid, 'voicemail-recorded', @recording_status, @occurred_at, @recording_sid || ':' || @recording_status, @payload
             FROM call
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         )
@@ -508,24 +509,24 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         SELECT workspace_id, 'voicemail.fetch-recording', id::text, jsonb_build_object('voicemailId', id)
         FROM voicemail WHERE recording_status = 'completed'
         ON CONFLICT (kind, dedupe_key) DO NOTHING
-        """;
+        """);
 
-    private const string VoicemailTranscribedSql = "WITH " + EnsureCallForEventsSql + """
+    private static readonly NamedSql VoicemailTranscribedSql = NamedSql.Parse("WITH " + EnsureCallForEventsSql + """
         ,
         voicemail AS (
             INSERT INTO voicemail_messages AS v (
                 workspace_id, call_log_id, call_sid, recording_sid, recording_url, recording_status,
                 transcript, transcript_status, announced, announcing)
-            SELECT call.workspace_id, call.id, $1, $3, $4, 'pending', $9,
-                   CASE WHEN $10 = 'completed' THEN 'completed' ELSE 'failed' END,
-                   CASE WHEN $10 = 'completed' AND call.workspace_id IS NOT NULL THEN 2 ELSE 0 END,
-                   CASE WHEN $10 = 'completed' AND call.workspace_id IS NOT NULL THEN 2 ELSE 0 END
+            SELECT call.workspace_id, call.id, @call_sid, @recording_sid, @recording_url, 'pending', @transcript,
+                   CASE WHEN @transcription_status = 'completed' THEN 'completed' ELSE 'failed' END,
+                   CASE WHEN @transcription_status = 'completed' AND call.workspace_id IS NOT NULL THEN 2 ELSE 0 END,
+                   CASE WHEN @transcription_status = 'completed' AND call.workspace_id IS NOT NULL THEN 2 ELSE 0 END
             FROM call
             ON CONFLICT (recording_sid) DO UPDATE SET
                 transcript        = coalesce(v.transcript, EXCLUDED.transcript),
                 transcript_status = CASE WHEN v.transcript_status = 'completed' THEN v.transcript_status ELSE EXCLUDED.transcript_status END,
                 transcript_error  = CASE WHEN EXCLUDED.transcript_status = 'failed' AND v.transcript_status <> 'completed'
-                                         THEN 'Twilio transcription ' || $10 ELSE v.transcript_error END,
+                                         THEN 'Twilio transcription ' || @transcription_status ELSE v.transcript_error END,
                 -- voicemail.transcribed once, for the first transcript (a failure is not announced:
                 -- our own speech-to-text may still succeed; voicemail.summarized always closes the voicemail).
                 announcing        = CASE WHEN EXCLUDED.transcript_status = 'completed' AND coalesce(v.workspace_id, EXCLUDED.workspace_id) IS NOT NULL
@@ -537,31 +538,40 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         ),
         announced AS (
             INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
-            SELECT voicemail.workspace_id, call.id, call.event_seq - 4 + 2, 'voicemail.transcribed', $7, jsonb_build_object(
-                'voicemailId', voicemail.id, 'callSid', $1::text, 'status', 'completed', 'transcript', voicemail.transcript)
+            SELECT voicemail.workspace_id, call.id, call.event_seq - 4 + 2, 'voicemail.transcribed', @occurred_at, jsonb_build_object(
+                'voicemailId', voicemail.id, 'callSid', @call_sid::text, 'status', 'completed', 'transcript', voicemail.transcript)
             FROM voicemail, call
             WHERE voicemail.announcing & 2 <> 0 AND voicemail.workspace_id IS NOT NULL
         )
         INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, occurred_at, dedupe_key, payload)
-        SELECT call.id, call.workspace_id, $1, 'voicemail-transcribed', $10, $7, coalesce($11, $3), $8
+        SELECT call.id, call.workspace_id, @call_sid, 'voicemail-transcribed', @transcription_status, @occurred_at, coalesce(@transcription_sid, @recording_sid), @payload
         FROM call, voicemail
         ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
-        """;
+        """);
 
-    private static NpgsqlParameter[] VoicemailParameters(TwilioCallback callback) =>
-    [
-        Text(callback.CallSid),
-        Text(callback.Get("AccountSid")),
-        Text(callback.Get("RecordingSid")),
-        Text(callback.Get("RecordingUrl")),
-        Text(callback.Get("RecordingStatus") ?? (callback.Kind == CallbackKind.VoicemailRecorded ? "absent" : null)),
-        new NpgsqlParameter { Value = (object?)callback.GetDuration("RecordingDuration") ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
-        new NpgsqlParameter { Value = callback.OccurredAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
-        Payload(callback),
-        Text(callback.Get("TranscriptionText")),
-        Text(callback.Get("TranscriptionStatus")),
-        Text(callback.Get("TranscriptionSid")),
-    ];
+    // Both voicemail statements take their values from here; each binds the names it uses.
+    private static NpgsqlParameter[] VoicemailParameters(NamedSql statement, TwilioCallback callback)
+    {
+        var parameters = statement.Bind()
+            .Set("call_sid", Text(callback.CallSid))
+            .Set("account_sid", Text(callback.Get("AccountSid")))
+            .Set("recording_sid", Text(callback.Get("RecordingSid")))
+            .Set("recording_url", Text(callback.Get("RecordingUrl")))
+            .Set("occurred_at", callback.OccurredAt, NpgsqlDbType.TimestampTz)
+            .Set("payload", Payload(callback));
+        if (callback.Kind == CallbackKind.VoicemailRecorded)
+        {
+            return parameters
+                .Set("recording_status", Text(callback.Get("RecordingStatus") ?? "absent"))
+                .Set("recording_duration", callback.GetDuration("RecordingDuration"), NpgsqlDbType.Integer)
+                .ToArray();
+        }
+        return parameters
+            .Set("transcript", Text(callback.Get("TranscriptionText")))
+            .Set("transcription_status", Text(callback.Get("TranscriptionStatus")))
+            .Set("transcription_sid", Text(callback.Get("TranscriptionSid")))
+            .ToArray();
+    }
 
     private async Task ExecuteAsync(string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
     {

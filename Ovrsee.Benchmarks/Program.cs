@@ -33,7 +33,7 @@ if (args is ["sse-idle", ..])
     return await SseIdle.RunAsync(clients, events, idleSeconds);
 }
 // dotnet run -c Release --project Ovrsee.Benchmarks -- replay [--calls 20000] [--batch 8] [--writers 1] [--rounds 3] [--prefill 200000]
-//     [--no-checkpoint] [--variant NAME=FILE.sql ...] (each variant a database of its own; `current` = the migrations as they are)
+//     [--no-checkpoint] [--statements] [--variant NAME=FILE.sql ...] (each variant a database of its own; `current` = the migrations as they are)
 if (args is ["replay", ..])
 {
     string? ReplayOption(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -52,7 +52,7 @@ if (args is ["replay", ..])
         Console.Error.WriteLine("Out of range: calls 1-1000000, batch 1-1000, writers 1-16, rounds 1-20, prefill 0-5000000, at most 5 variants named [a-z][a-z0-9-]*, none called current");
         return 2;
     }
-    return await StatementReplay.RunAsync(replayVariants, calls, batch, writers, rounds, prefill, !args.Contains("--no-checkpoint"));
+    return await StatementReplay.RunAsync(replayVariants, calls, batch, writers, rounds, prefill, !args.Contains("--no-checkpoint"), args.Contains("--statements"));
 }
 if (args is ["signature", ..])
 {

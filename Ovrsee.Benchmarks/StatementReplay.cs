@@ -27,7 +27,7 @@ public static class StatementReplay
     private sealed record RoundFigures(string Variant, int Calls, double Seconds, double PostgresCpu, double BackendCpu,
         long WalRecords, long WalFpi, decimal WalBytes, double StatementMean, double PlanMean, long Plans, long StatementCalls);
 
-    public static async Task<int> RunAsync(IReadOnlyList<Variant> variants, int calls, int batchSize, int writers, int rounds, int prefillCalls, bool checkpoint)
+    public static async Task<int> RunAsync(IReadOnlyList<Variant> variants, int calls, int batchSize, int writers, int rounds, int prefillCalls, bool checkpoint, bool statements)
     {
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
         Console.WriteLine($"Plan: {rounds} round(s); per variant and round {calls} incoming calls in batches of {batchSize} on {writers} writer(s); " +
@@ -77,12 +77,12 @@ public static class StatementReplay
                 foreach (var (variant, database, dataSource, recorder) in order)
                 {
                     // Warm-up: every writer's connection open and its statements prepared.
-                    await WriteAsync(recorder, "w" + "0123456789abcdefghijk"[round], writers * batchSize * 4, batchSize, writers);
+                    await WriteAsync(recorder, writers * batchSize * 4, batchSize, writers);
                     if (checkpoint)
                     {
                         await postgres.ExecuteAsync(database, "CHECKPOINT");
                     }
-                    var figures = await MeasureAsync(postgres, database, dataSource, recorder, variant.Name, $"{round:x2}", calls, batchSize, writers);
+                    var figures = await MeasureAsync(postgres, database, dataSource, recorder, variant.Name, calls, batchSize, writers, statements);
                     results.Add(figures);
                     Print(figures);
                 }
@@ -118,14 +118,14 @@ public static class StatementReplay
         $"RecordCallSql mean {r.StatementMean:F3} ms, planning {r.PlanMean:F3} ms ({r.Plans} plans / {r.StatementCalls} executions)"));
 
     private static async Task<RoundFigures> MeasureAsync(ThrowawayPostgres postgres, string database, NpgsqlDataSource dataSource, CallbackRecorder recorder,
-        string variant, string prefix, int calls, int batchSize, int writers)
+        string variant, int calls, int batchSize, int writers, bool statements)
     {
         await postgres.ExecuteAsync(database, "SELECT pg_stat_statements_reset()", "SELECT pg_stat_reset_shared('wal')");
         var backends = await BackendPidsAsync(postgres, database);
         var postgresCpu = ResourceMeter.PostgresCpuSeconds(postgres.PostmasterPid);
         var backendCpu = backends.Sum(ResourceMeter.CpuSeconds);
         var clock = Stopwatch.StartNew();
-        await WriteAsync(recorder, prefix, calls, batchSize, writers);
+        await WriteAsync(recorder, calls, batchSize, writers);
         var seconds = clock.Elapsed.TotalSeconds;
         // The backends' own CPU first: reading the statistics below costs PostgreSQL CPU too.
         backendCpu = backends.Sum(ResourceMeter.CpuSeconds) - backendCpu;
@@ -141,10 +141,31 @@ public static class StatementReplay
               ON s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND s.toplevel
              AND s.query LIKE 'WITH number AS%'
             """, connection);
+        if (statements)
+        {
+            await PrintStatementsAsync(connection, calls);
+        }
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         return new RoundFigures(variant, calls, seconds, postgresCpu, backendCpu, reader.GetInt64(0), reader.GetInt64(1), reader.GetDecimal(2),
             reader.GetDouble(3), reader.GetDouble(4), reader.GetInt64(5), reader.GetInt64(6));
+    }
+
+    /// <summary>Every statement's share per call, nested ones (foreign-key checks, functions) on lines of their own.</summary>
+    private static async Task PrintStatementsAsync(NpgsqlConnection connection, int calls)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT toplevel, calls, total_exec_time, wal_records, regexp_replace(left(query, 120), '\s+', ' ', 'g')
+            FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY total_exec_time DESC LIMIT 10
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"      {(reader.GetBoolean(0) ? "top" : "nested"),-6} {(double)reader.GetInt64(1) / calls,6:F2}/call {reader.GetDouble(2) / calls,7:F4} ms/call {(double)reader.GetInt64(3) / calls,5:F1} WAL rec/call  {reader.GetString(4)}"));
+        }
     }
 
     private static async Task<int[]> BackendPidsAsync(ThrowawayPostgres postgres, string database)
@@ -161,8 +182,8 @@ public static class StatementReplay
         return [.. pids];
     }
 
-    /// <summary>Unique incoming calls (CallSids: CA, the two characters of <paramref name="prefix"/>, 30 hex digits), <paramref name="writers"/> batches in flight at a time, as the group commit's writers.</summary>
-    private static async Task WriteAsync(CallbackRecorder recorder, string prefix, int calls, int batchSize, int writers)
+    /// <summary>Unique incoming calls, <paramref name="writers"/> batches in flight at a time, as the group commit's writers.</summary>
+    private static async Task WriteAsync(CallbackRecorder recorder, int calls, int batchSize, int writers)
     {
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, writers).Select(async _ =>
@@ -173,7 +194,9 @@ public static class StatementReplay
                 batch.Clear();
                 while (batch.Count < batchSize && Interlocked.Increment(ref next) is var i && i < calls)
                 {
-                    var callSid = "CA" + prefix + i.ToString("x30", CultureInfo.InvariantCulture);
+                    // Random, like Twilio's (CA + 32 hex digits): sequential ones would put every
+                    // insert into the CallSid-keyed indexes on their last page.
+                    var callSid = "CA" + Guid.NewGuid().ToString("N");
                     batch.Add(new TwilioCallback(CallbackKind.IncomingCall,
                         WebhookForms.IncomingCall(callSid, "+14155550100", BenchmarkStack.Number), DateTimeOffset.UtcNow));
                 }
@@ -191,7 +214,8 @@ public static class StatementReplay
     /// <summary>
     /// Calls already stored, as an install that has been running meets a migration: completed
     /// calls with two timeline entries and three domain events each (ringing, routed, completed),
-    /// written by the migrations' own defaults, in transactions of 10,000 calls.
+    /// in transactions of 10,000 calls, with random ids as every install had before migration 0150
+    /// (with time-ordered ones, random new ids would land after all of them: append-only too).
     /// </summary>
     private static async Task PrefillAsync(ThrowawayPostgres postgres, string database, int prefillCalls)
     {
@@ -201,10 +225,10 @@ public static class StatementReplay
             await postgres.ExecuteAsync(database, $"""
                 WITH number AS (SELECT id, workspace_id FROM user_phone_numbers LIMIT 1),
                 calls AS (
-                    INSERT INTO call_logs (workspace_id, phone_number_id, call_sid, account_sid, from_number, to_number, direction,
+                    INSERT INTO call_logs (id, workspace_id, phone_number_id, call_sid, account_sid, from_number, to_number, direction,
                                            status, status_rank, status_sequence, started_at, answered_at, ended_at, duration_seconds,
                                            event_seq, announced, created_at)
-                    SELECT n.workspace_id, n.id, 'CA' || md5('prefill' || i), '{WebhookForms.AccountSid}', '+14155550100', '{BenchmarkStack.Number}', 'inbound',
+                    SELECT gen_random_uuid(), n.workspace_id, n.id, 'CA' || md5(random()::text || i), '{WebhookForms.AccountSid}', '+14155550100', '{BenchmarkStack.Number}', 'inbound',
                            'completed', 9, 3, now() - interval '1 hour', now() - interval '59 minutes', now() - interval '58 minutes', 60,
                            12, 15, now() - interval '1 hour'
                     FROM number n, generate_series({start}, {end}) AS i
@@ -215,8 +239,8 @@ public static class StatementReplay
                     SELECT c.id, c.workspace_id, c.call_sid, e.kind, e.status, c.started_at, e.dedupe_key, jsonb_build_object('CallSid', c.call_sid, 'CallStatus', e.status)
                     FROM calls c, (VALUES ('incoming-call', 'ringing', 'incoming-call'), ('status', 'completed', 'completed')) AS e (kind, status, dedupe_key)
                 )
-                INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
-                SELECT c.workspace_id, c.id, e.seq, e.type, c.started_at, jsonb_build_object('callSid', c.call_sid, 'from', '+14155550100', 'to', '{BenchmarkStack.Number}')
+                INSERT INTO domain_events (id, workspace_id, call_log_id, call_seq, type, occurred_at, data)
+                SELECT gen_random_uuid(), c.workspace_id, c.id, e.seq, e.type, c.started_at, jsonb_build_object('callSid', c.call_sid, 'from', '+14155550100', 'to', '{BenchmarkStack.Number}')
                 FROM calls c, (VALUES (1, 'call.ringing'), (2, 'call.routed'), (8, 'call.completed')) AS e (seq, type)
                 """);
         }

@@ -3,8 +3,9 @@
 -- indexes (and in the indexes that lead with call_log_id: call_events', domain_events' call
 -- order) landed on a random leaf page, and after every checkpoint the first change to a page
 -- writes the whole page to the WAL. Measured with `Ovrsee.Benchmarks replay` (200,000 calls
--- already stored, a checkpoint before each measurement): 0.69-0.76 full-page images and
--- 7,400-7,900 WAL bytes per incoming call with random ids, 0.01 and 3,600-3,900 with these.
+-- already stored, a checkpoint before each measurement): 1.13-1.29 full-page images and
+-- 9,900-11,800 WAL bytes per incoming call with random ids, 0.44-0.48 and 5,700-6,600 with these
+-- (what remains is the CallSid-keyed indexes: Twilio's CallSids are random).
 --
 -- UUID version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then the version, then
 -- random bits from gen_random_uuid(), so ids still cannot be guessed, and new ones sort after

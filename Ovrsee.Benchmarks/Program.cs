@@ -45,6 +45,29 @@ if (args is ["sql-parameters", ..])
     }
     return await SqlParameters.RunAsync(executions, sqlRounds);
 }
+
+// dotnet run -c Release --project Ovrsee.Benchmarks -- replay [--calls 20000] [--batch 8] [--writers 1] [--rounds 3] [--prefill 200000]
+//     [--no-checkpoint] [--statements] [--variant NAME=FILE.sql ...] (each variant a database of its own; `current` = the migrations as they are)
+if (args is ["replay", ..])
+{
+    string? ReplayOption(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+    var calls = int.Parse(ReplayOption("--calls") ?? "20000", CultureInfo.InvariantCulture);
+    var batch = int.Parse(ReplayOption("--batch") ?? "8", CultureInfo.InvariantCulture);
+    var writers = int.Parse(ReplayOption("--writers") ?? "1", CultureInfo.InvariantCulture);
+    var rounds = int.Parse(ReplayOption("--rounds") ?? "3", CultureInfo.InvariantCulture);
+    var prefill = int.Parse(ReplayOption("--prefill") ?? "200000", CultureInfo.InvariantCulture);
+    var replayVariants = new List<StatementReplay.Variant> { new("current", null) };
+    replayVariants.AddRange(args.Select((a, i) => (a, i)).Where(x => x.a == "--variant" && x.i + 1 < args.Length)
+        .Select(x => args[x.i + 1].Split('=', 2)).Select(kv => new StatementReplay.Variant(kv[0], File.ReadAllText(kv[1]))));
+    if (calls is < 1 or > 1_000_000 || batch is < 1 or > 1000 || writers is < 1 or > 16 || rounds is < 1 or > 20 || prefill is < 0 or > 5_000_000
+        || replayVariants.Count > 6 || replayVariants.Any(v => !System.Text.RegularExpressions.Regex.IsMatch(v.Name, "^[a-z][a-z0-9-]{0,30}$"))
+        || replayVariants.Select(v => v.Name).Distinct().Count() != replayVariants.Count)
+    {
+        Console.Error.WriteLine("Out of range: calls 1-1000000, batch 1-1000, writers 1-16, rounds 1-20, prefill 0-5000000, at most 5 variants named [a-z][a-z0-9-]*, none called current");
+        return 2;
+    }
+    return await StatementReplay.RunAsync(replayVariants, calls, batch, writers, rounds, prefill, !args.Contains("--no-checkpoint"), args.Contains("--statements"));
+}
 if (args is ["signature", ..])
 {
     BenchmarkRunner.Run<SignatureBenchmarks>(args: args[1..]);
@@ -52,7 +75,7 @@ if (args is ["signature", ..])
 }
 if (args is not ["compare", ..])
 {
-    Console.Error.WriteLine($"Usage: compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--warmup-seconds N] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N] | sql-parameters [--executions N] [--rounds N]");
+    Console.Error.WriteLine($"Usage: replay [--calls N] [--batch N] [--writers N] [--rounds N] [--prefill N] [--variant NAME=FILE.sql] | compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--warmup-seconds N] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N] | sql-parameters [--executions N] [--rounds N]");
     return 2;
 }
 

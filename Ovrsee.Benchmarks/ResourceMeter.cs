@@ -59,12 +59,15 @@ public sealed class ResourceMeter : IAsyncDisposable
         }
     }
 
-    private double PostgresCpuSeconds()
+    private double PostgresCpuSeconds() => PostgresCpuSeconds(_postmasterPid);
+
+    /// <summary>CPU seconds of the postmaster and every process it started (backends, WAL writer, checkpointer...).</summary>
+    internal static double PostgresCpuSeconds(int postmasterPid)
     {
-        var total = CpuSeconds(_postmasterPid);
+        var total = CpuSeconds(postmasterPid);
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (int.TryParse(Path.GetFileName(directory), out var pid) && pid != _postmasterPid && ParentOf(pid) == _postmasterPid)
+            if (int.TryParse(Path.GetFileName(directory), out var pid) && pid != postmasterPid && ParentOf(pid) == postmasterPid)
             {
                 total += CpuSeconds(pid);
             }
@@ -89,7 +92,7 @@ public sealed class ResourceMeter : IAsyncDisposable
     private static int ParentOf(int pid) => StatFields(pid) is { } fields ? int.Parse(fields[1], CultureInfo.InvariantCulture) : -1;
 
     // utime + stime (fields 14 and 15) plus the waited-for children's (16, 17), in clock ticks of 1/100 s.
-    private static double CpuSeconds(int pid) => StatFields(pid) is { } fields
+    internal static double CpuSeconds(int pid) => StatFields(pid) is { } fields
         ? (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)
            + long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / 100.0
         : 0;

@@ -49,7 +49,9 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
     /// <summary>Creates the database, applies the project's migrations and lets the service login use it, as deploys do.</summary>
     public async Task CreateOvrseeDatabaseAsync(string database)
     {
-        await ExecuteAsync("postgres", $"CREATE DATABASE {database}", $"CREATE ROLE {ServiceLogin} LOGIN NOSUPERUSER NOBYPASSRLS");
+        // Roles are the cluster's: a second database (the replay's variants) finds the login there already.
+        await ExecuteAsync("postgres", $"CREATE DATABASE {database}",
+            $"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ServiceLogin}') THEN CREATE ROLE {ServiceLogin} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$");
         await using (var dataSource = NpgsqlDataSource.Create(ConnectionString(database)))
         {
             await new MigrationRunner(dataSource).ApplyAsync();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Npgsql;
 using Ovrsee.Tests.Infrastructure;
 using Ovrsee.Tests.Voicemail;
 using static Ovrsee.Tests.Events.WebhookApiClient;
@@ -305,6 +306,41 @@ public class WebhookDeliveryTests(OutboundWebhooksFixture api) : IClassFixture<O
         Assert.True(await Eventually.TrueAsync(async () => await DeliveryStatusAsync(api.Admin, endpoint, afterwards) == "delivered"));
         Assert.Null(await DeliveryStatusAsync(api.Admin, endpoint, whileDisabled));
         Assert.Equal([afterwards.ToString()], receiver.Received.Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task A_fan_out_that_finds_another_replica_holding_the_cursor_does_not_queue_on_it_and_delivers_once_it_is_free()
+    {
+        var (workspace, owner) = await WorkspaceWithOwnerAsync(api.Admin);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (endpoint, _) = await CreateEndpointAsync(Http, owner, receiver.Url);
+
+        // Another replica fanning out: the cursor's row locked in an open transaction.
+        await using var otherReplica = new NpgsqlConnection(api.Admin);
+        await otherReplica.OpenAsync();
+        await using var holding = await otherReplica.BeginTransactionAsync();
+        await using (var lockCursor = new NpgsqlCommand("SELECT position FROM webhook_dispatch_cursor FOR UPDATE", otherReplica, holding))
+        {
+            await lockCursor.ExecuteScalarAsync();
+        }
+        var eventId = await InsertEventAsync(api.Admin, workspace, "call.ringing");
+
+        // Woken by the event (and by its fallback tick every second), the service's fan-out tries the
+        // cursor; it skips it rather than waiting on the row, so no backend of its ever waits for the lock.
+        for (var sample = 0; sample < 50; sample++)
+        {
+            Assert.Equal(0L, await Seed.ScalarAsync<long>(api.Admin, """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND query LIKE '%webhook_dispatch_cursor%' AND pid <> pg_backend_pid()
+                """));
+            await Task.Delay(50);
+        }
+        Assert.Null(await DeliveryStatusAsync(api.Admin, endpoint, eventId));
+
+        await holding.RollbackAsync();
+        Assert.True(await Eventually.TrueAsync(async () => await DeliveryStatusAsync(api.Admin, endpoint, eventId) == "delivered"));
+        Assert.Equal([eventId.ToString()], receiver.Received.Select(r => r.Id));
+        Assert.Equal(1L, await Seed.ScalarAsync<long>(api.Admin, "SELECT count(*) FROM webhook_deliveries WHERE event_id = $1", eventId));
     }
 
     private Task<Guid> DeliveryIdAsync(Guid endpoint, Guid eventId) =>

@@ -97,4 +97,44 @@ public class MigrationTests
         Assert.Contains(Migration.Embedded[0].FileName, error.Message);
         Assert.Contains("changed after it was applied", error.Message);
     }
+
+    [Fact]
+    public async Task New_calls_and_domain_events_get_time_ordered_ids_and_rows_with_random_ids_keep_working()
+    {
+        var admin = await EmptyDatabaseAsync();
+        await using (var dataSource = NpgsqlDataSource.Create(admin))
+        {
+            await new MigrationRunner(dataSource).ApplyAsync();
+        }
+        var workspace = await Seed.WorkspaceAsync(admin);
+        // A call stored before migration 0150, with a random id.
+        var before = Guid.NewGuid();
+        await Seed.ExecuteAsync(admin, "INSERT INTO call_logs (id, workspace_id, call_sid, status, status_rank) VALUES ($1, $2, $3, 'completed', 9)",
+            before, workspace, Seed.NewCallSid());
+
+        var calls = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            calls.Add(await Seed.CallAsync(admin, workspace, Seed.NewCallSid()));
+            await Task.Delay(2); // a later millisecond
+        }
+        var events = await Seed.ListAsync<Guid>(admin, """
+            INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at)
+            SELECT $1, c, n, 'call.ringing', now() FROM unnest($2::uuid[]) WITH ORDINALITY AS u (c, n)
+            RETURNING id
+            """, workspace, new[] { before, calls[0], calls[1], calls[2] });
+
+        foreach (var id in calls.Concat(events))
+        {
+            Assert.Equal(7, id.Version);
+            Assert.Equal(0b10, id.Variant >> 2);
+            // The first 48 bits are the creation time in Unix milliseconds.
+            var created = DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(id.ToString("N")[..12], 16));
+            Assert.InRange(created, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5));
+        }
+        // PostgreSQL orders them as they were created (uuid comparison is bytewise).
+        Assert.Equal(calls, await Seed.ListAsync<Guid>(admin, "SELECT id FROM call_logs WHERE id = ANY ($1) ORDER BY id", calls.ToArray()));
+        Assert.Equal(4, events.Count);
+        Assert.Equal(4L, await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM domain_events WHERE call_log_id = ANY ($1)", new[] { before, calls[0], calls[1], calls[2] }));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using Ovrsee.PublicUrls;
 using Ovrsee.Twilio;
 
@@ -31,8 +32,10 @@ public sealed class SignedRequestLoad
         var requests = new (byte[], string)[count];
         Parallel.For(0, count, i =>
         {
-            // CA + 32 hex digits, like Twilio's: the run prefix, then the request's number.
-            var callSid = "CA" + runPrefix + i.ToString("x", CultureInfo.InvariantCulture).PadLeft(32 - runPrefix.Length, '0');
+            // CA + 32 hex digits, random like Twilio's (so every index keyed by CallSid takes its
+            // inserts on random leaves, as in production and as pgbench's md5 CallSids do), after the
+            // run prefix that counts what was stored.
+            var callSid = "CA" + runPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))[..(32 - runPrefix.Length)];
             var form = WebhookForms.IncomingCall(callSid, "+1415555" + (1000 + i % 9000), to);
             var body = new FormUrlEncodedContent(form).ReadAsByteArrayAsync().GetAwaiter().GetResult();
             requests[i] = (body, TwilioSignature.Compute(authToken, url.ToString(), form));

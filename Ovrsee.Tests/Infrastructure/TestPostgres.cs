@@ -33,6 +33,7 @@ public static class TestPostgres
 
     private static async Task<LocalPostgresServer> StartAsync()
     {
+        await StaleTestServers.StopAsync(Path.Combine(Path.GetTempPath(), "ovrsee-tests"));
         var root = NewRootDirectory("pg");
         var server = await LocalPostgresServer.StartAsync(new LocalPostgresOptions { RootDirectory = root, Ephemeral = true });
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>

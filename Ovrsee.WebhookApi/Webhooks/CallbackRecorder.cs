@@ -42,10 +42,8 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
                 await RecordCallAsync(callback, cancellationToken);
                 break;
             case CallbackKind.VoicemailRecorded:
-                await ExecuteAsync(VoicemailRecordedSql.Text, VoicemailParameters(VoicemailRecordedSql, callback), cancellationToken);
-                break;
             case CallbackKind.VoicemailTranscribed:
-                await ExecuteAsync(VoicemailTranscribedSql.Text, VoicemailParameters(VoicemailTranscribedSql, callback), cancellationToken);
+                await ExecuteAsync(VoicemailCommand(callback), cancellationToken);
                 break;
             case CallbackKind.StreamEnded:
                 await RecordStreamEndedAsync(callback, cancellationToken);
@@ -337,8 +335,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             batch.BatchCommands.Add(callback.Kind switch
             {
                 CallbackKind.IncomingCall or CallbackKind.CallStatus => Command(RecordCallSql.Text, CallParameters(callback, routes?[i])),
-                CallbackKind.VoicemailRecorded => Command(VoicemailRecordedSql.Text, VoicemailParameters(VoicemailRecordedSql, callback)),
-                CallbackKind.VoicemailTranscribed => Command(VoicemailTranscribedSql.Text, VoicemailParameters(VoicemailTranscribedSql, callback)),
+                CallbackKind.VoicemailRecorded or CallbackKind.VoicemailTranscribed => VoicemailCommand(callback),
                 _ => throw new ArgumentOutOfRangeException(nameof(callbacks), callback.Kind, "Not a group-committed callback kind"),
             });
         }
@@ -549,9 +546,11 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         """);
 
-    // Both voicemail statements take their values from here; each binds the names it uses.
-    private static NpgsqlParameter[] VoicemailParameters(NamedSql statement, TwilioCallback callback)
+    // The callback's kind picks the statement; both take their values from here, each the names it uses.
+    private static NpgsqlBatchCommand VoicemailCommand(TwilioCallback callback)
     {
+        var recorded = callback.Kind == CallbackKind.VoicemailRecorded;
+        var statement = recorded ? VoicemailRecordedSql : VoicemailTranscribedSql;
         var parameters = statement.Bind()
             .Set("call_sid", Text(callback.CallSid))
             .Set("account_sid", Text(callback.Get("AccountSid")))
@@ -559,24 +558,22 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             .Set("recording_url", Text(callback.Get("RecordingUrl")))
             .Set("occurred_at", callback.OccurredAt, NpgsqlDbType.TimestampTz)
             .Set("payload", Payload(callback));
-        if (callback.Kind == CallbackKind.VoicemailRecorded)
-        {
-            return parameters
+        parameters = recorded
+            ? parameters
                 .Set("recording_status", Text(callback.Get("RecordingStatus") ?? "absent"))
                 .Set("recording_duration", callback.GetDuration("RecordingDuration"), NpgsqlDbType.Integer)
-                .ToArray();
-        }
-        return parameters
-            .Set("transcript", Text(callback.Get("TranscriptionText")))
-            .Set("transcription_status", Text(callback.Get("TranscriptionStatus")))
-            .Set("transcription_sid", Text(callback.Get("TranscriptionSid")))
-            .ToArray();
+            : parameters
+                .Set("transcript", Text(callback.Get("TranscriptionText")))
+                .Set("transcription_status", Text(callback.Get("TranscriptionStatus")))
+                .Set("transcription_sid", Text(callback.Get("TranscriptionSid")));
+        return Command(statement.Text, parameters.ToArray());
     }
 
-    private async Task ExecuteAsync(string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    private async Task ExecuteAsync(NpgsqlBatchCommand command, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = SystemPath.CreateBatch(connection, sql, parameters);
+        await using var batch = SystemPath.CreateBatch(connection);
+        batch.BatchCommands.Add(command);
         await batch.ExecuteNonQueryAsync(cancellationToken);
         events?.Notify();
     }

@@ -177,15 +177,18 @@ public static partial class SqlParameters
         return [.. Names.Select(name => values[Array.IndexOf(ValueNames, name)])];
     }
 
+    // Since #15's set-based statement every value is an array, here of one call.
     private static (object? Value, NpgsqlDbType Type)[] ValuesByName(string callSid) =>
     [
-        ("+15005550006", NpgsqlDbType.Text), (callSid, NpgsqlDbType.Text), ("AC00000000000000000000000000000000", NpgsqlDbType.Text),
-        ("+14155550100", NpgsqlDbType.Text), ("+15005550006", NpgsqlDbType.Text), ("inbound", NpgsqlDbType.Text),
-        ("ringing", NpgsqlDbType.Text), (null, NpgsqlDbType.Integer), (DateTime.UtcNow, NpgsqlDbType.TimestampTz), (null, NpgsqlDbType.Integer),
-        ("incoming-call", NpgsqlDbType.Text), (true, NpgsqlDbType.Boolean), ("incoming-call", NpgsqlDbType.Text),
-        ("""{"CallSid":"x","CallStatus":"ringing"}""", NpgsqlDbType.Jsonb),
-        (null, NpgsqlDbType.Jsonb), (null, NpgsqlDbType.Jsonb), (null, NpgsqlDbType.TimestampTz),
+        One("+15005550006", NpgsqlDbType.Text), One(callSid, NpgsqlDbType.Text), One("AC00000000000000000000000000000000", NpgsqlDbType.Text),
+        One("+14155550100", NpgsqlDbType.Text), One("+15005550006", NpgsqlDbType.Text), One("inbound", NpgsqlDbType.Text),
+        One("ringing", NpgsqlDbType.Text), One<int?>(null, NpgsqlDbType.Integer), One(DateTime.UtcNow, NpgsqlDbType.TimestampTz), One<int?>(null, NpgsqlDbType.Integer),
+        One("incoming-call", NpgsqlDbType.Text), One(true, NpgsqlDbType.Boolean), One("incoming-call", NpgsqlDbType.Text),
+        One("""{"CallSid":"x","CallStatus":"ringing"}""", NpgsqlDbType.Jsonb),
+        One<string?>(null, NpgsqlDbType.Jsonb), One<string?>(null, NpgsqlDbType.Jsonb), One<DateTime?>(null, NpgsqlDbType.TimestampTz),
     ];
+
+    private static (object? Value, NpgsqlDbType Type) One<T>(T value, NpgsqlDbType type) => (new[] { value }, NpgsqlDbType.Array | type);
 
     private static void AddPositional(NpgsqlParameterCollection parameters, string callSid)
     {

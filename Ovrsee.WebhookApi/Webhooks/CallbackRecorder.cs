@@ -131,6 +131,13 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     /// <summary>Ours: what the Dial action answered (hangup, forward, voicemail, unavailable), for the timeline.</summary>
     public const string ForwardNextParameter = "OvrseeForwardNext";
 
+    // One statement for many calls (#15): the batch's call callbacks arrive as arrays, one row each
+    // (unnest WITH ORDINALITY keeps their order, which is the batch's CallSid order, so rows are
+    // locked in the same order by every transaction). Executor start-up, the protocol's messages
+    // and the plan's expressions are paid once per batch instead of once per callback: they were
+    // a fifth of PostgreSQL's CPU per webhook with one statement each. A CallSid appears at most once
+    // per execution (ON CONFLICT DO UPDATE may not touch a row twice in one command): a second
+    // callback for the same call in the same batch goes into the next execution (CallStatements).
     // The dialled number decides the workspace: To for calls into us, From for calls we place.
     // @routed_data, @routed_timeline and @routed_at carry an incoming call's route, decided by the
     // group commit before the statement (call.routed's data, the timeline entry's payload or null,
@@ -138,39 +145,48 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     // second statement updating the row it just inserted (#15: that UPDATE, its foreign-key checks
     // on a row of its own transaction and the second statement cost a third of the webhook's WAL).
     private static readonly NamedSql RecordCallSql = NamedSql.Parse("""
-        WITH number AS (
-            SELECT n.id, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin, n.routing
-            FROM user_phone_numbers n JOIN workspaces w ON w.id = n.workspace_id
-            WHERE n.phone_number = @number AND n.is_active
+        WITH input AS (
+            SELECT i.*, n.id AS number_id, n.workspace_id, n.voicemail_enabled, n.agent_stream_url, n.agent_builtin, n.routing,
+                   CASE WHEN i.reject_unknown AND n.id IS NULL THEN 'rejected' ELSE i.callback_status END AS status
+            FROM unnest(@number::text[], @call_sid::text[], @account_sid::text[], @from_number::text[], @to_number::text[],
+                        @direction::text[], @status::text[], @sequence_number::int[], @occurred_at::timestamptz[],
+                        @duration_seconds::int[], @kind::text[], @reject_unknown::boolean[], @dedupe_key::text[],
+                        @payload::jsonb[], @routed_data::jsonb[], @routed_timeline::jsonb[], @routed_at::timestamptz[])
+                 WITH ORDINALITY AS i (number, call_sid, account_sid, from_number, to_number, direction, callback_status,
+                                       sequence_number, occurred_at, duration_seconds, kind, reject_unknown, dedupe_key,
+                                       payload, routed_data, routed_timeline, routed_at, ord)
+            -- One index probe per call (OFFSET 0 keeps it a nested loop whatever the row estimate).
+            LEFT JOIN LATERAL (
+                SELECT n.id, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin, n.routing
+                FROM user_phone_numbers n JOIN workspaces w ON w.id = n.workspace_id
+                WHERE n.phone_number = i.number AND n.is_active
+                OFFSET 0
+            ) n ON true
         ),
-        incoming AS (
-            SELECT @call_sid::text AS call_sid,
-                   CASE WHEN @reject_unknown AND NOT EXISTS (SELECT FROM number) THEN 'rejected' ELSE @status END AS status,
-                   @sequence_number::int AS sequence_number,
-                   @occurred_at::timestamptz AS occurred_at
-        ),
-        -- The call events this callback settles (migration 0121): it rang, was answered, ended, was
+        -- The call events each callback settles (migration 0121): it rang, was answered, ended, was
         -- routed (only where the number is in service, as the route's decision assumed).
-        settles AS (
-            SELECT (1 | CASE WHEN i.status IN ('in-progress', 'answered', 'completed') THEN 2 ELSE 0 END
+        incoming AS (
+            SELECT i.*,
+                   (1 | CASE WHEN i.status IN ('in-progress', 'answered', 'completed') THEN 2 ELSE 0 END
                       | CASE WHEN call_status_rank(i.status) >= 9 THEN 4 ELSE 0 END
-                      | CASE WHEN @routed_data::jsonb IS NOT NULL AND EXISTS (SELECT FROM number) THEN 8 ELSE 0 END)::smallint AS bits
-            FROM incoming i
+                      | CASE WHEN i.routed_data IS NOT NULL AND i.number_id IS NOT NULL THEN 8 ELSE 0 END)::smallint AS bits
+            FROM input i
         ),
         call AS (
             INSERT INTO call_logs AS c (
                 workspace_id, phone_number_id, call_sid, account_sid, from_number, to_number, direction,
                 status, status_rank, status_sequence, started_at, answered_at, ended_at, duration_seconds,
                 event_seq, announced, announcing)
-            SELECT n.workspace_id, n.id, i.call_sid, @account_sid, @from_number, @to_number, @direction,
+            SELECT i.workspace_id, i.number_id, i.call_sid, i.account_sid, i.from_number, i.to_number, i.direction,
                    i.status, call_status_rank(i.status), i.sequence_number, i.occurred_at,
                    CASE WHEN i.status IN ('in-progress', 'answered') THEN i.occurred_at END,
                    CASE WHEN call_status_rank(i.status) >= 9 THEN i.occurred_at END,
-                   @duration_seconds::int,
+                   i.duration_seconds,
                    -- announcing carries what this callback settles into the conflict branch (EXCLUDED);
                    -- without a workspace nothing is announced (there is nobody to tell).
-                   4, CASE WHEN n.workspace_id IS NULL THEN 0 ELSE s.bits END, s.bits
-            FROM incoming i CROSS JOIN settles s LEFT JOIN number n ON true
+                   4, CASE WHEN i.workspace_id IS NULL THEN 0 ELSE i.bits END, i.bits
+            FROM incoming i
+            ORDER BY i.ord
             ON CONFLICT (call_sid) DO UPDATE SET
                 workspace_id     = coalesce(c.workspace_id, EXCLUDED.workspace_id),
                 phone_number_id  = coalesce(c.phone_number_id, EXCLUDED.phone_number_id),
@@ -199,47 +215,57 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             RETURNING c.id, c.workspace_id, c.announcing, c.event_seq, c.call_sid, c.from_number, c.to_number, c.direction,
                       c.phone_number_id, c.status, c.status_rank, c.duration_seconds, c.answered_at, c.ended_at
         ),
+        -- Each call with the callback that wrote it (a CallSid is unique within one execution).
+        called AS (
+            SELECT call.*, i.ord, i.occurred_at, i.kind, i.sequence_number, i.dedupe_key, i.payload,
+                   i.status AS callback_status, i.number_id, i.routed_data, i.routed_timeline, i.routed_at
+            FROM call JOIN incoming i ON i.call_sid = call.call_sid
+        ),
         -- The callback's timeline entry, and the route's (written again by a redelivery: a no-op).
         event AS (
             INSERT INTO call_events (call_log_id, workspace_id, call_sid, kind, status, sequence_number, occurred_at, dedupe_key, payload)
-            SELECT call.id, call.workspace_id, i.call_sid, e.kind, e.status, e.sequence_number, e.occurred_at, e.dedupe_key, e.payload
-            FROM call, incoming i, LATERAL (VALUES
-                (false, @kind, i.status, i.sequence_number, i.occurred_at, @dedupe_key, @payload::jsonb),
-                (true, 'routed', NULL, NULL, @routed_at::timestamptz, 'routed', @routed_timeline::jsonb)
+            SELECT c.id, c.workspace_id, c.call_sid, e.kind, e.status, e.sequence_number, e.occurred_at, e.dedupe_key, e.payload
+            FROM called c, LATERAL (VALUES
+                (false, c.kind, c.callback_status, c.sequence_number, c.occurred_at, c.dedupe_key, c.payload),
+                (true, 'routed', NULL, NULL, c.routed_at, 'routed', c.routed_timeline)
             ) AS e (routed, kind, status, sequence_number, occurred_at, dedupe_key, payload)
-            WHERE NOT e.routed OR (e.payload IS NOT NULL AND call.workspace_id IS NOT NULL AND EXISTS (SELECT FROM number))
+            WHERE NOT e.routed OR (e.payload IS NOT NULL AND c.workspace_id IS NOT NULL AND c.number_id IS NOT NULL)
+            ORDER BY c.ord, e.routed
             ON CONFLICT (call_sid, kind, dedupe_key) DO NOTHING
         ),
         announced AS (
             INSERT INTO domain_events (workspace_id, call_log_id, call_seq, type, occurred_at, data)
-            SELECT call.workspace_id, call.id, call.event_seq - 4 + e.slot, e.type, e.occurred_at, e.data
-            FROM call, incoming i, LATERAL (VALUES
-                (1, 1, 'call.ringing', i.occurred_at, jsonb_build_object(
-                    'callSid', call.call_sid, 'from', call.from_number, 'to', call.to_number,
-                    'direction', call.direction, 'phoneNumberId', call.phone_number_id)),
+            SELECT c.workspace_id, c.id, c.event_seq - 4 + e.slot, e.type, e.occurred_at, e.data
+            FROM called c, LATERAL (VALUES
+                (1, 1, 'call.ringing', c.occurred_at, jsonb_build_object(
+                    'callSid', c.call_sid, 'from', c.from_number, 'to', c.to_number,
+                    'direction', c.direction, 'phoneNumberId', c.phone_number_id)),
                 -- VALUES computes every row before the WHERE: data only for what is announced
                 -- (event_time is not inlined, its to_char is a nested statement).
-                (2, 3, 'call.answered', coalesce(call.answered_at, i.occurred_at), CASE WHEN call.announcing & 2 <> 0 THEN jsonb_build_object(
-                    'callSid', call.call_sid, 'answeredAt', event_time(coalesce(call.answered_at, i.occurred_at))) END),
-                (4, 4, 'call.completed', coalesce(call.ended_at, i.occurred_at), CASE WHEN call.announcing & 4 <> 0 THEN jsonb_build_object(
-                    'callSid', call.call_sid, 'status', call.status, 'durationSeconds', call.duration_seconds,
-                    'endedAt', event_time(coalesce(call.ended_at, i.occurred_at)),
-                    'outcome', call_outcome(call.id, call.status, call.status_rank)) END),
+                (2, 3, 'call.answered', coalesce(c.answered_at, c.occurred_at), CASE WHEN c.announcing & 2 <> 0 THEN jsonb_build_object(
+                    'callSid', c.call_sid, 'answeredAt', event_time(coalesce(c.answered_at, c.occurred_at))) END),
+                (4, 4, 'call.completed', coalesce(c.ended_at, c.occurred_at), CASE WHEN c.announcing & 4 <> 0 THEN jsonb_build_object(
+                    'callSid', c.call_sid, 'status', c.status, 'durationSeconds', c.duration_seconds,
+                    'endedAt', event_time(coalesce(c.ended_at, c.occurred_at)),
+                    'outcome', call_outcome(c.id, c.status, c.status_rank)) END),
                 -- Slot 2: after the ringing of the same callback, before its answer; a redelivery
                 -- announces nothing again (bit 8), a late first incoming-call comes after all.
-                (8, 2, 'call.routed', @routed_at::timestamptz, @routed_data::jsonb)
+                (8, 2, 'call.routed', c.routed_at, c.routed_data)
             ) AS e (bit, slot, type, occurred_at, data)
-            WHERE call.announcing & e.bit <> 0 AND call.workspace_id IS NOT NULL
+            WHERE c.announcing & e.bit <> 0 AND c.workspace_id IS NOT NULL
+            ORDER BY c.ord, e.bit
         )
-        SELECT call.id, call.workspace_id, n.id IS NOT NULL, coalesce(n.voicemail_enabled, true), n.agent_stream_url, coalesce(n.agent_builtin, false), n.routing::text
-        FROM call LEFT JOIN number n ON true
+        SELECT c.id, c.workspace_id, i.number_id IS NOT NULL, coalesce(i.voicemail_enabled, true), i.agent_stream_url,
+               coalesce(i.agent_builtin, false), i.routing::text
+        FROM call c JOIN incoming i ON i.call_sid = c.call_sid
+        ORDER BY i.ord
         """);
 
     public async Task<IncomingCallRecord> RecordCallAsync(TwilioCallback callback, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         IncomingCallRecord call;
-        await using (var batch = SystemPath.CreateBatch(connection, RecordCallSql.Text, CallParameters(callback)))
+        await using (var batch = SystemPath.CreateBatch(connection, RecordCallSql.Text, CallParameters([callback], [null])))
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             call = await ReadCallAsync(reader, cancellationToken);
@@ -329,40 +355,71 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         IReadOnlyList<TwilioCallback> callbacks, RoutedCall?[]? routes, CancellationToken cancellationToken)
     {
         await using var batch = SystemPath.CreateBatch(connection);
-        for (var i = 0; i < callbacks.Count; i++)
+        var executions = CallExecutions(callbacks);
+        foreach (var execution in executions)
         {
-            var callback = callbacks[i];
-            batch.BatchCommands.Add(callback.Kind switch
+            batch.BatchCommands.Add(Command(RecordCallSql.Text,
+                CallParameters(execution.ConvertAll(i => callbacks[i]), execution.ConvertAll(i => routes?[i]))));
+        }
+        // The voicemail callbacks after the calls: their statements find the call logs written.
+        foreach (var callback in callbacks)
+        {
+            if (callback.Kind is CallbackKind.VoicemailRecorded or CallbackKind.VoicemailTranscribed)
             {
-                CallbackKind.IncomingCall or CallbackKind.CallStatus => Command(RecordCallSql.Text, CallParameters(callback, routes?[i])),
-                CallbackKind.VoicemailRecorded or CallbackKind.VoicemailTranscribed => VoicemailCommand(callback),
-                _ => throw new ArgumentOutOfRangeException(nameof(callbacks), callback.Kind, "Not a group-committed callback kind"),
-            });
+                batch.BatchCommands.Add(VoicemailCommand(callback));
+            }
+            else if (callback.Kind is not (CallbackKind.IncomingCall or CallbackKind.CallStatus))
+            {
+                throw new ArgumentOutOfRangeException(nameof(callbacks), callback.Kind, "Not a group-committed callback kind");
+            }
         }
 
         var results = new IncomingCallRecord?[callbacks.Count];
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            // Only the call statements return rows; Npgsql's reader skips statements that return none.
-            var first = true;
-            for (var i = 0; i < callbacks.Count; i++)
+            // Only the call statements return rows, one per callback in its order; Npgsql's reader
+            // skips the statements that return none.
+            for (var e = 0; e < executions.Count; e++)
             {
-                if (callbacks[i].Kind is not (CallbackKind.IncomingCall or CallbackKind.CallStatus))
-                {
-                    continue;
-                }
-                if (!first && !await reader.NextResultAsync(cancellationToken))
+                if (e > 0 && !await reader.NextResultAsync(cancellationToken))
                 {
                     throw new InvalidOperationException("A grouped call statement returned no result.");
                 }
-                first = false;
-                results[i] = await ReadCallAsync(reader, cancellationToken);
+                foreach (var i in executions[e])
+                {
+                    results[i] = await ReadCallAsync(reader, cancellationToken);
+                }
             }
             while (await reader.NextResultAsync(cancellationToken))
             {
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// The batch's call callbacks as executions of RecordCallSql, by position: the first callback
+    /// of every CallSid in the first, a second one for the same call in the second, and so on.
+    /// </summary>
+    private static List<List<int>> CallExecutions(IReadOnlyList<TwilioCallback> callbacks)
+    {
+        var executions = new List<List<int>>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < callbacks.Count; i++)
+        {
+            if (callbacks[i].Kind is not (CallbackKind.IncomingCall or CallbackKind.CallStatus))
+            {
+                continue;
+            }
+            var occurrence = seen.GetValueOrDefault(callbacks[i].CallSid);
+            seen[callbacks[i].CallSid] = occurrence + 1;
+            if (occurrence == executions.Count)
+            {
+                executions.Add([]);
+            }
+            executions[occurrence].Add(i);
+        }
+        return executions;
     }
 
     public static bool IsGroupCommitted(CallbackKind kind) =>
@@ -372,35 +429,45 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     private static string? DialledNumber(TwilioCallback callback) =>
         callback.Get("Direction")?.StartsWith("outbound", StringComparison.Ordinal) == true ? callback.Get("From") : callback.Get("To");
 
-    private static NpgsqlParameter[] CallParameters(TwilioCallback callback, RoutedCall? routed = null)
+    /// <summary>RecordCallSql's arrays: one element per callback, each callback with its route (or null).</summary>
+    private static NpgsqlParameter[] CallParameters(IReadOnlyList<TwilioCallback> callbacks, IReadOnlyList<RoutedCall?> routes)
     {
-        var isIncoming = callback.Kind == CallbackKind.IncomingCall;
-        var direction = callback.Get("Direction");
-        var status = callback.Get("CallStatus") ?? (isIncoming ? "ringing" : "unknown");
-        var sequence = callback.GetInt("SequenceNumber");
-        var kind = isIncoming ? "incoming-call" : "status";
-        var dedupeKey = isIncoming ? "incoming-call" : StatusDedupeKey(status, sequence, callback.Get("Timestamp"));
+        var count = callbacks.Count;
+        string?[] Texts(Func<TwilioCallback, int, string?> value)
+        {
+            var values = new string?[count];
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = value(callbacks[i], i);
+            }
+            return values;
+        }
+        var statuses = Texts((c, _) => c.Get("CallStatus") ?? (c.Kind == CallbackKind.IncomingCall ? "ringing" : "unknown"));
+        var sequences = callbacks.Select(c => c.GetInt("SequenceNumber")).ToArray();
 
         return RecordCallSql.Bind()
-            .Set("number", Text(DialledNumber(callback)))
-            .Set("call_sid", Text(callback.CallSid))
-            .Set("account_sid", Text(callback.Get("AccountSid")))
-            .Set("from_number", Text(callback.Get("From")))
-            .Set("to_number", Text(callback.Get("To")))
-            .Set("direction", Text(direction))
-            .Set("status", Text(status))
-            .Set("sequence_number", sequence, NpgsqlDbType.Integer)
-            .Set("occurred_at", callback.OccurredAt, NpgsqlDbType.TimestampTz)
-            .Set("duration_seconds", callback.GetDuration("CallDuration") ?? callback.GetDuration("Duration"), NpgsqlDbType.Integer)
-            .Set("kind", Text(kind))
-            .Set("reject_unknown", isIncoming, NpgsqlDbType.Boolean)
-            .Set("dedupe_key", Text(dedupeKey))
-            .Set("payload", Payload(callback))
-            .Set("routed_data", routed?.Data, NpgsqlDbType.Jsonb)
-            .Set("routed_timeline", routed?.Timeline, NpgsqlDbType.Jsonb)
-            .Set("routed_at", routed?.DecidedAt, NpgsqlDbType.TimestampTz)
+            .Set("number", Texts((c, _) => DialledNumber(c)), TextArray)
+            .Set("call_sid", Texts((c, _) => c.CallSid), TextArray)
+            .Set("account_sid", Texts((c, _) => c.Get("AccountSid")), TextArray)
+            .Set("from_number", Texts((c, _) => c.Get("From")), TextArray)
+            .Set("to_number", Texts((c, _) => c.Get("To")), TextArray)
+            .Set("direction", Texts((c, _) => c.Get("Direction")), TextArray)
+            .Set("status", statuses, TextArray)
+            .Set("sequence_number", sequences, NpgsqlDbType.Array | NpgsqlDbType.Integer)
+            .Set("occurred_at", callbacks.Select(c => c.OccurredAt).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            .Set("duration_seconds", callbacks.Select(c => c.GetDuration("CallDuration") ?? c.GetDuration("Duration")).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer)
+            .Set("kind", Texts((c, _) => c.Kind == CallbackKind.IncomingCall ? "incoming-call" : "status"), TextArray)
+            .Set("reject_unknown", callbacks.Select(c => c.Kind == CallbackKind.IncomingCall).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Boolean)
+            .Set("dedupe_key", Texts((c, i) => c.Kind == CallbackKind.IncomingCall ? "incoming-call" : StatusDedupeKey(statuses[i]!, sequences[i], c.Get("Timestamp"))), TextArray)
+            .Set("payload", Texts((c, _) => JsonSerializer.Serialize(c.Parameters)), JsonbArray)
+            .Set("routed_data", Texts((_, i) => routes[i]?.Data), JsonbArray)
+            .Set("routed_timeline", Texts((_, i) => routes[i]?.Timeline), JsonbArray)
+            .Set("routed_at", routes.Select(r => r?.DecidedAt).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
             .ToArray();
     }
+
+    private const NpgsqlDbType TextArray = NpgsqlDbType.Array | NpgsqlDbType.Text;
+    private const NpgsqlDbType JsonbArray = NpgsqlDbType.Array | NpgsqlDbType.Jsonb;
 
     private static async Task<IncomingCallRecord> ReadCallAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {

@@ -23,6 +23,17 @@ public static class SystemPath
         return batch;
     }
 
+    /// <summary>
+    /// The same, with PostgreSQL told to keep the statement's generic plan (migration 0160), for a
+    /// statement whose one plan fits every value but whose arrays make a fresh plan look cheaper.
+    /// </summary>
+    public static NpgsqlBatch CreateBatchWithGenericPlans(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters)
+    {
+        var batch = CreateBatch(connection, sql, parameters);
+        batch.BatchCommands[0].CommandText = "CALL enter_system_path_with_generic_plans()";
+        return batch;
+    }
+
     /// <summary>The role switch alone: add the statements, which then share its implicit transaction.</summary>
     public static NpgsqlBatch CreateBatch(NpgsqlConnection connection) =>
         new(connection) { BatchCommands = { new NpgsqlBatchCommand("CALL enter_system_path()") } };

@@ -109,4 +109,23 @@ public class RowLevelSecurityTests : IAsyncLifetime
         Assert.NotEqual("ovrsee_system", await after.ExecuteScalarAsync());
         Assert.Empty(notices);
     }
+
+    // The group commit's numbers read was planned afresh for every batch (a custom plan each time,
+    // 0.2 ms for a 0.03 ms read): its batch asks for the generic plan, for that batch alone.
+    [Fact]
+    public async Task A_system_path_with_generic_plans_keeps_them_and_the_role_only_for_its_batch()
+    {
+        await using var connection = await _service.OpenConnectionAsync();
+        var notices = new List<string>();
+        connection.Notice += (_, e) => notices.Add($"{e.Notice.Severity}: {e.Notice.MessageText}");
+        await using (var batch = SystemPath.CreateBatchWithGenericPlans(connection, "SELECT current_user::text || ' ' || current_setting('plan_cache_mode')"))
+        {
+            Assert.Equal("ovrsee_system force_generic_plan", await batch.ExecuteScalarAsync());
+        }
+        await using var after = new NpgsqlCommand("SELECT current_user::text || ' ' || current_setting('plan_cache_mode')", connection);
+        var (user, mode) = ((string)(await after.ExecuteScalarAsync())!).Split(' ') is [var u, var m] ? (u, m) : ("", "");
+        Assert.NotEqual("ovrsee_system", user);
+        Assert.Equal("auto", mode);
+        Assert.Empty(notices);
+    }
 }

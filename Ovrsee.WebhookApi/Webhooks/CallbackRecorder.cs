@@ -309,7 +309,9 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     /// <summary>An incoming call's route, decided before its statement, and what the statement writes of it.</summary>
     private sealed record RoutedCall(CallRoute Route, string Data, string? Timeline, DateTime DecidedAt);
 
-    // What RecordCallSql's number CTE reads, for every number the batch's incoming calls dialled.
+    // What RecordCallSql's number lookup reads, for every number the batch's incoming calls dialled.
+    // Run with generic plans (migration 0160): planned afresh for every batch, it cost 0.2 ms of
+    // planning for a 0.03 ms read.
     private static readonly NamedSql NumbersSql = NamedSql.Parse("""
         SELECT n.phone_number, n.workspace_id, n.voicemail_enabled, w.agent_stream_url, w.agent_builtin, n.routing::text
         FROM user_phone_numbers n JOIN workspaces w ON w.id = n.workspace_id
@@ -321,7 +323,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     {
         var dialled = callbacks.Where(c => c.Kind == CallbackKind.IncomingCall).Select(DialledNumber).OfType<string>().Distinct().ToArray();
         var numbers = new Dictionary<string, IncomingCallRecord>(StringComparer.Ordinal);
-        await using (var batch = SystemPath.CreateBatch(connection, NumbersSql.Text,
+        await using (var batch = SystemPath.CreateBatchWithGenericPlans(connection, NumbersSql.Text,
             NumbersSql.Bind().Set("numbers", dialled, NpgsqlDbType.Array | NpgsqlDbType.Text).ToArray()))
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {

@@ -12,7 +12,7 @@ namespace Ovrsee.Benchmarks;
 /// </summary>
 public sealed class PgStatements : IAsyncDisposable
 {
-    public const string ServerOptions = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=1000 -c track_io_timing=on";
+    public const string ServerOptions = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=1000 -c pg_stat_statements.track_planning=on -c track_io_timing=on";
 
     private readonly ThrowawayPostgres _postgres;
     private readonly string _database;
@@ -102,10 +102,10 @@ public sealed class PgStatements : IAsyncDisposable
         }
 
         Console.WriteLine($"  top statements by total time (track = all: nested lines are also inside their caller's):");
-        Console.WriteLine($"  | {"level",-6} | {"calls/req",9} | {"total ms/req",12} | {"mean ms",8} | {"rows/call",9} | {"blks dirtied/req",16} | {"WAL B/req",9} | statement");
+        Console.WriteLine($"  | {"level",-6} | {"calls/req",9} | {"total ms/req",12} | {"mean ms",8} | {"rows/call",9} | {"blks dirtied/req",16} | {"WAL B/req",9} | {"plans/call",10} | {"plan ms",7} | statement");
         await using (var command = new NpgsqlCommand("""
             SELECT toplevel, calls, total_exec_time, mean_exec_time, rows, shared_blks_dirtied, wal_bytes,
-                   regexp_replace(left(query, 4000), '\s+', ' ', 'g')
+                   plans, mean_plan_time, regexp_replace(left(query, 4000), '\s+', ' ', 'g')
             FROM pg_stat_statements
             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND query NOT LIKE '%pg_stat_activity%'
@@ -119,7 +119,7 @@ public sealed class PgStatements : IAsyncDisposable
             {
                 var calls = reader.GetInt64(1);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  | {(reader.GetBoolean(0) ? "top" : "nested"),-6} | {calls * perRequest,9:F3} | {reader.GetDouble(2) * perRequest,12:F4} | {reader.GetDouble(3),8:F4} | {(double)reader.GetInt64(4) / Math.Max(calls, 1),9:F2} | {reader.GetInt64(5) * perRequest,16:F3} | {(double)reader.GetDecimal(6) * perRequest,9:F0} | {Shorten(reader.GetString(7))}"));
+                    $"  | {(reader.GetBoolean(0) ? "top" : "nested"),-6} | {calls * perRequest,9:F3} | {reader.GetDouble(2) * perRequest,12:F4} | {reader.GetDouble(3),8:F4} | {(double)reader.GetInt64(4) / Math.Max(calls, 1),9:F2} | {reader.GetInt64(5) * perRequest,16:F3} | {(double)reader.GetDecimal(6) * perRequest,9:F0} | {(double)reader.GetInt64(7) / Math.Max(calls, 1),10:F3} | {reader.GetDouble(8),7:F3} | {Shorten(reader.GetString(9))}"));
             }
         }
 

@@ -75,7 +75,7 @@ if (args is ["signature", ..])
 }
 if (args is not ["compare", ..])
 {
-    Console.Error.WriteLine($"Usage: replay [--calls N] [--batch N] [--writers N] [--rounds N] [--prefill N] [--variant NAME=FILE.sql] | compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--warmup-seconds N] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N] | sql-parameters [--executions N] [--rounds N]");
+    Console.Error.WriteLine($"Usage: replay [--calls N] [--batch N] [--writers N] [--rounds N] [--prefill N] [--variant NAME=FILE.sql] | compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--warmup-seconds N] [--generator wrk|dotnet] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N] | sql-parameters [--executions N] [--rounds N]");
     return 2;
 }
 
@@ -88,21 +88,26 @@ var mixSeconds = int.Parse(Option("--mix-seconds") ?? "15", CultureInfo.Invarian
 // after a 3 s warm-up had a quarter of the service's CPU samples in libclrjit): warm up past that.
 var warmupSeconds = int.Parse(Option("--warmup-seconds") ?? "20", CultureInfo.InvariantCulture);
 var variants = (Option("--variants") ?? "ours,per-request").Split(',', StringSplitOptions.RemoveEmptyEntries);
+// The HTTP load's generator: wrk (the default where installed) or this process's HttpClient.
+var generator = Option("--generator") ?? SignedRequestLoad.DefaultGenerator;
 var pgStats = args.Contains("--pg-stats") || Environment.GetEnvironmentVariable("OVRSEE_BENCH_PG_STATS") is "1" or "true";
 // Schema experiments: SQL applied before one variant's target (each run), e.g. dropping an index for
 // `ours-b` and putting it back for `ours`, so both are measured in the same invocation.
 var targetSql = args.Select((a, i) => (a, i)).Where(x => x.a == "--sql" && x.i + 1 < args.Length)
     .Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => File.ReadAllText(kv[1]));
 if (runs is < 1 or > 20 || seconds is < 1 or > 120 || connections is < 1 or > 256 || mixSeconds is < 0 or > 300 || warmupSeconds is < 1 or > 120
-    || variants.FirstOrDefault(v => !OurVariants.Known.ContainsKey(v)) is { } unknown)
+    || generator is not ("wrk" or "dotnet") || variants.FirstOrDefault(v => !OurVariants.Known.ContainsKey(v)) is { } unknown)
 {
-    Console.Error.WriteLine("Out of range: runs 1-20, seconds 1-120, connections 1-256, mix-seconds 0-300, warmup-seconds 1-120, variants " + string.Join(',', OurVariants.Known.Keys));
+    Console.Error.WriteLine("Out of range: runs 1-20, seconds 1-120, connections 1-256, mix-seconds 0-300, warmup-seconds 1-120, generator wrk|dotnet, variants " + string.Join(',', OurVariants.Known.Keys));
     return 2;
 }
 
 var workDirectory = Directory.CreateTempSubdirectory("ovrsee-bench-").FullName;
 Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
 Console.WriteLine($"Plan: a {warmupSeconds} s warm-up per target, {runs} run(s) of {seconds} s per target at {connections} connections, then the realistic mix for {mixSeconds} s. Work files: {workDirectory}");
+Console.WriteLine(generator == "wrk"
+    ? "Load generator: wrk (pgbench's client is C as well)"
+    : "Load generator: this process's HttpClient (wrk not found or not chosen: on 2 cores it takes more CPU than the service it measures)");
 
 var stack = await BenchmarkStack.StartAsync(variants, connections, workDirectory, pgStats);
 try
@@ -111,7 +116,7 @@ try
     foreach (var target in stack.Targets)
     {
         await SignedRequestLoad.Prepare(target.BaseAddress, BenchmarkStack.AuthToken, BenchmarkStack.Number, "f0" + target.Key, warmupSeconds * 12_000)
-            .RunAsync(target.Name, connections, TimeSpan.FromSeconds(warmupSeconds));
+            .RunAsync(generator, target.Name, connections, TimeSpan.FromSeconds(warmupSeconds), workDirectory);
     }
 
     for (var run = 1; run <= runs; run++)
@@ -139,7 +144,7 @@ try
             await stack.Postgres.ExecuteAsync("postgres", "CHECKPOINT");
             await using var statements = pgStats ? await PgStatements.StartAsync(stack.Postgres, BenchmarkStack.OvrseeDatabase) : null;
             await using var meter = new ResourceMeter(target.Pid, stack.Postgres.PostmasterPid, target.Diagnostics);
-            var figures = await load.RunAsync(target.Name, connections, TimeSpan.FromSeconds(seconds));
+            var figures = await load.RunAsync(generator, target.Name, connections, TimeSpan.FromSeconds(seconds), workDirectory);
             rows.Add((figures, await meter.StopAsync(), await target.CountStoredAsync(prefix)));
             if (statements is not null)
             {

@@ -43,6 +43,59 @@ public sealed class SignedRequestLoad
         return new SignedRequestLoad(url, requests);
     }
 
+    /// <summary>wrk when it is installed (as the issue's own figures were measured), else this process's HttpClient.</summary>
+    public static string DefaultGenerator => FindOnPath("wrk") is not null ? "wrk" : "dotnet";
+
+    public Task<LoadFigures> RunAsync(string generator, string target, int connections, TimeSpan duration, string workDirectory) =>
+        generator == "wrk" ? RunWrkAsync(target, connections, duration, workDirectory) : RunAsync(target, connections, duration);
+
+    /// <summary>
+    /// The same requests sent by wrk (C, epoll): on a 2-core machine the HttpClient generator below
+    /// took more CPU than the service it measured (31 % of all samples against the WebhookApi's 18 %,
+    /// perf, 2026-12-02), CPU the targets then lacked; pgbench's client is C too.
+    /// </summary>
+    private async Task<LoadFigures> RunWrkAsync(string target, int connections, TimeSpan duration, string workDirectory)
+    {
+        var file = Path.Combine(workDirectory, $"requests-{Guid.NewGuid():N}.tsv");
+        await using (var writer = new StreamWriter(file))
+        {
+            foreach (var (body, signature) in _requests)
+            {
+                await writer.WriteAsync(signature);
+                await writer.WriteAsync('\t');
+                await writer.WriteLineAsync(System.Text.Encoding.ASCII.GetString(body));
+            }
+        }
+        try
+        {
+            var threads = Math.Min(2, connections);
+            var output = await ChildProcess.RunAsync("wrk",
+            [
+                "-t", threads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
+                "-d", $"{(int)Math.Ceiling(duration.TotalSeconds)}s", "--timeout", "30s",
+                "-s", Path.Combine(AppContext.BaseDirectory, "wrk-signed-requests.lua"), _url.ToString(),
+                "--", file, threads.ToString(CultureInfo.InvariantCulture),
+            ]);
+            var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("OVRSEE ", StringComparison.Ordinal))
+                ?? throw new InvalidOperationException("wrk printed no summary:\n" + output);
+            var fields = line[7..].Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture));
+            if (fields["exhausted"] > 0)
+            {
+                Console.WriteLine($"  ({target}: all {_requests.Length} prepared requests were sent before the time was up; repeats followed)");
+            }
+            return new LoadFigures(target, fields["requests"], fields["errors"] + fields["non2xx"], TimeSpan.FromMicroseconds(fields["duration_us"]),
+                fields["p50_us"] / 1000.0, fields["p99_us"] / 1000.0, fields["max_us"] / 1000.0);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, program)).FirstOrDefault(File.Exists);
+
     public async Task<LoadFigures> RunAsync(string target, int connections, TimeSpan duration)
     {
         using var http = new HttpClient(new SocketsHttpHandler

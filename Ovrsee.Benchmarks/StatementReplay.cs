@@ -32,7 +32,7 @@ public static class StatementReplay
         Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
         Console.WriteLine($"Plan: {rounds} round(s); per variant and round {calls} incoming calls in batches of {batchSize} on {writers} writer(s); " +
             $"prefill {prefillCalls} calls per database; {(checkpoint ? "CHECKPOINT before each measurement" : "no checkpoint")}");
-        await using var postgres = await ThrowawayPostgres.StartAsync(BenchmarkStack.FreePort(), PgStatements.ServerOptions + " -c pg_stat_statements.track_planning=on");
+        await using var postgres = await ThrowawayPostgres.StartAsync(BenchmarkStack.FreePort(), PgStatements.ServerOptions);
         var databases = new List<(Variant Variant, string Database, NpgsqlDataSource DataSource, CallbackRecorder Recorder)>();
         try
         {

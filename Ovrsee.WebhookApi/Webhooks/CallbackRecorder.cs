@@ -137,7 +137,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     // and the plan's expressions are paid once per batch instead of once per callback: they were
     // a fifth of PostgreSQL's CPU per webhook with one statement each. A CallSid appears at most once
     // per execution (ON CONFLICT DO UPDATE may not touch a row twice in one command): a second
-    // callback for the same call in the same batch goes into the next execution (CallStatements).
+    // callback for the same call in the same batch goes into the next execution (CallExecutions).
     // The dialled number decides the workspace: To for calls into us, From for calls we place.
     // @routed_data, @routed_timeline and @routed_at carry an incoming call's route, decided by the
     // group commit before the statement (call.routed's data, the timeline entry's payload or null,

@@ -123,6 +123,42 @@ public class GroupCommitTests : IAsyncLifetime
         Assert.All(queued.Where(q => q.Callback.Kind == CallbackKind.VoicemailRecorded), q => Assert.Null(q.Answer.Result));
     }
 
+    // Migration 0170: a status callback before the end changes no column any index of call_logs uses
+    // (the open-calls index is keyed by ended_at, no longer by status_rank), so PostgreSQL keeps the
+    // new row version on its page without new index entries: a HOT update. Before, none was.
+    [Fact]
+    public async Task Status_callbacks_before_a_calls_end_are_hot_updates_of_its_call_log()
+    {
+        var calls = Enumerable.Range(0, 20).Select(_ => Seed.NewCallSid()).ToArray();
+        var admin = PooledAdmin(_database.AdminConnectionString);
+        // Own connections, closed before reading the statistics: a backend reports them when it exits.
+        await using (var dataSource = NpgsqlDataSource.Create(_database.ServiceConnectionString))
+        {
+            var recorder = new CallbackRecorder(dataSource);
+            foreach (var callSid in calls)
+            {
+                await recorder.RecordCallAsync(Incoming(callSid, _number), CancellationToken.None);
+            }
+            foreach (var callSid in calls)
+            {
+                await recorder.RecordCallAsync(Status(callSid, _number, "ringing", 1), CancellationToken.None);
+                await recorder.RecordCallAsync(Status(callSid, _number, "in-progress", 2), CancellationToken.None);
+            }
+        }
+
+        long updated = 0, hot = 0;
+        for (var i = 0; i < 150 && updated < 40; i++)
+        {
+            await Task.Delay(100);
+            (updated, hot) = (await Seed.ScalarAsync<long>(admin, "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'call_logs'"),
+                await Seed.ScalarAsync<long>(admin, "SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'call_logs'"));
+        }
+        Assert.Equal(40L, updated);
+        Assert.Equal(20L, await Seed.ScalarAsync<long>(admin, "SELECT count(*) FROM call_logs WHERE call_sid = ANY($1) AND status = 'in-progress' AND ended_at IS NULL", (object)calls));
+        // A page with no room left forces a non-HOT update now and then (fillfactor 80 leaves room).
+        Assert.True(hot >= 36, $"{hot} of {updated} updates were HOT");
+    }
+
     [Fact]
     public async Task A_callback_the_database_refuses_at_commit_fails_alone_and_its_batch_neighbours_are_stored_once()
     {

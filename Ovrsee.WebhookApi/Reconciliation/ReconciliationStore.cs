@@ -77,9 +77,10 @@ public sealed class ReconciliationStore(NpgsqlDataSource dataSource)
         return completed;
     }
 
+    // ended_at IS NULL: the open calls' partial index (migration 0170); status_rank < 9 says the same.
     private static readonly NamedSql StuckCallsSql = NamedSql.Parse("""
         SELECT call_sid, phone_number_id FROM call_logs
-        WHERE status_rank < 9 AND created_at < now() - @older_than
+        WHERE ended_at IS NULL AND status_rank < 9 AND created_at < now() - @older_than
           AND coalesce(started_at, created_at) < now() - @older_than
           AND phone_number_id IS NOT NULL
           AND (@workspace_id::uuid IS NULL OR workspace_id = @workspace_id)

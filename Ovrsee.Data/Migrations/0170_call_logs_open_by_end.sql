@@ -6,6 +6,7 @@
 -- (CallbackRecorder sets it exactly when the rank reaches 9 and keeps the earliest), so the same
 -- calls are in the index and only the final callback still updates it.
 -- Built without CONCURRENTLY (migrations run in a transaction): writes to call_logs wait for the
--- build, a scan of the table for its open calls (about a second per million calls).
+-- build, a scan of the table for its open calls (0.25 s for a million calls, 279 MB, measured with
+-- the table in memory; longer when it must be read from disk).
 DROP INDEX call_logs_open_idx;
 CREATE INDEX call_logs_open_idx ON call_logs (created_at) WHERE ended_at IS NULL;

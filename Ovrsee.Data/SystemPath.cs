@@ -11,32 +11,29 @@ namespace Ovrsee.Data;
 /// </summary>
 public static class SystemPath
 {
-    public static NpgsqlBatch CreateBatch(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters)
-    {
-        var statement = new NpgsqlBatchCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            statement.Parameters.Add(parameter);
-        }
-        var batch = CreateBatch(connection);
-        batch.BatchCommands.Add(statement);
-        return batch;
-    }
+    public static NpgsqlBatch CreateBatch(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters) =>
+        WithStatement(CreateBatch(connection), sql, parameters);
 
     /// <summary>
     /// The same, with PostgreSQL told to keep the statement's generic plan (migration 0160), for a
     /// statement whose one plan fits every value but whose arrays make a fresh plan look cheaper.
     /// </summary>
-    public static NpgsqlBatch CreateBatchWithGenericPlans(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters)
-    {
-        var batch = CreateBatch(connection, sql, parameters);
-        batch.BatchCommands[0].CommandText = "CALL enter_system_path_with_generic_plans()";
-        return batch;
-    }
+    public static NpgsqlBatch CreateBatchWithGenericPlans(NpgsqlConnection connection, string sql, params NpgsqlParameter[] parameters) =>
+        WithStatement(Enter(connection, "CALL enter_system_path_with_generic_plans()"), sql, parameters);
 
     /// <summary>The role switch alone: add the statements, which then share its implicit transaction.</summary>
-    public static NpgsqlBatch CreateBatch(NpgsqlConnection connection) =>
-        new(connection) { BatchCommands = { new NpgsqlBatchCommand("CALL enter_system_path()") } };
+    public static NpgsqlBatch CreateBatch(NpgsqlConnection connection) => Enter(connection, "CALL enter_system_path()");
+
+    private static NpgsqlBatch Enter(NpgsqlConnection connection, string call) =>
+        new(connection) { BatchCommands = { new NpgsqlBatchCommand(call) } };
+
+    private static NpgsqlBatch WithStatement(NpgsqlBatch batch, string sql, NpgsqlParameter[] parameters)
+    {
+        var statement = new NpgsqlBatchCommand(sql);
+        statement.Parameters.AddRange(parameters);
+        batch.BatchCommands.Add(statement);
+        return batch;
+    }
 
     /// <summary>
     /// A transaction that runs as ovrsee_system, for the cross-tenant jobs that need several

@@ -218,7 +218,8 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
         -- Each call with the callback that wrote it (a CallSid is unique within one execution).
         called AS (
             SELECT call.*, i.ord, i.occurred_at, i.kind, i.sequence_number, i.dedupe_key, i.payload,
-                   i.status AS callback_status, i.number_id, i.routed_data, i.routed_timeline, i.routed_at
+                   i.status AS callback_status, i.number_id, i.routed_data, i.routed_timeline, i.routed_at,
+                   i.voicemail_enabled, i.agent_stream_url, i.agent_builtin, i.routing
             FROM call JOIN incoming i ON i.call_sid = call.call_sid
         ),
         -- The callback's timeline entry, and the route's (written again by a redelivery: a no-op).
@@ -255,10 +256,10 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             WHERE c.announcing & e.bit <> 0 AND c.workspace_id IS NOT NULL
             ORDER BY c.ord, e.bit
         )
-        SELECT c.id, c.workspace_id, i.number_id IS NOT NULL, coalesce(i.voicemail_enabled, true), i.agent_stream_url,
-               coalesce(i.agent_builtin, false), i.routing::text
-        FROM call c JOIN incoming i ON i.call_sid = c.call_sid
-        ORDER BY i.ord
+        SELECT c.id, c.workspace_id, c.number_id IS NOT NULL, coalesce(c.voicemail_enabled, true), c.agent_stream_url,
+               coalesce(c.agent_builtin, false), c.routing::text
+        FROM called c
+        ORDER BY c.ord
         """);
 
     public async Task<IncomingCallRecord> RecordCallAsync(TwilioCallback callback, CancellationToken cancellationToken)
@@ -461,7 +462,7 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
             .Set("kind", Texts((c, _) => c.Kind == CallbackKind.IncomingCall ? "incoming-call" : "status"), TextArray)
             .Set("reject_unknown", callbacks.Select(c => c.Kind == CallbackKind.IncomingCall).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Boolean)
             .Set("dedupe_key", Texts((c, i) => c.Kind == CallbackKind.IncomingCall ? "incoming-call" : StatusDedupeKey(statuses[i]!, sequences[i], c.Get("Timestamp"))), TextArray)
-            .Set("payload", Texts((c, _) => JsonSerializer.Serialize(c.Parameters)), JsonbArray)
+            .Set("payload", Texts((c, _) => PayloadJson(c)), JsonbArray)
             .Set("routed_data", Texts((_, i) => routes[i]?.Data), JsonbArray)
             .Set("routed_timeline", Texts((_, i) => routes[i]?.Timeline), JsonbArray)
             .Set("routed_at", routes.Select(r => r?.DecidedAt).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
@@ -650,5 +651,8 @@ public sealed class CallbackRecorder(NpgsqlDataSource dataSource, CallRouting? r
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     private static NpgsqlParameter Payload(TwilioCallback callback) =>
-        new() { Value = JsonSerializer.Serialize(callback.Parameters), NpgsqlDbType = NpgsqlDbType.Jsonb };
+        new() { Value = PayloadJson(callback), NpgsqlDbType = NpgsqlDbType.Jsonb };
+
+    // The callback as stored on its timeline entry: every parameter Twilio sent.
+    private static string PayloadJson(TwilioCallback callback) => JsonSerializer.Serialize(callback.Parameters);
 }

@@ -218,7 +218,7 @@ public class GroupCommitTests : IAsyncLifetime
 
         Assert.All(answers, Assert.Null);
         var spooled = new List<string>();
-        foreach (var path in spool.Pending())
+        foreach (var path in await spool.PendingAsync(CancellationToken.None))
         {
             spooled.Add((await spool.ReadAsync(path, CancellationToken.None))!.CallSid);
         }

@@ -35,8 +35,15 @@ public sealed class TwilioClient(IHttpClientFactory httpClients, IOptionsMonitor
 
     public SdkHttpClient HttpClient => _http;
 
-    /// <summary>The SDK's synchronous paths (paging) only; everything of ours is async.</summary>
-    public Response Request(Request request) => RequestAsync(request).GetAwaiter().GetResult();
+    /// <summary>
+    /// The SDK's synchronous paths (its resource methods without Async, ResourceSet's auto-paging)
+    /// are refused rather than served by blocking a thread on I/O: with socket completions inline
+    /// (the WebhookApi's default, #15) a blocked socket event thread can be the one the response
+    /// needs, and the call would never return. Ours read one page at a time (<see cref="TwilioPages"/>,
+    /// <see cref="ResourceSetExtensions.FirstPageOnly{T}"/>).
+    /// </summary>
+    public Response Request(Request request) =>
+        throw new NotSupportedException($"Twilio's synchronous API is not used here ({request?.Method} {request?.Uri?.AbsolutePath}): call the resource's Async method, and page with TwilioPages.");
 
     public async Task<Response> RequestAsync(Request request)
     {

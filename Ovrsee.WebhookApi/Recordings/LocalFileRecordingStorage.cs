@@ -33,7 +33,9 @@ public sealed class LocalFileRecordingStorage : IRecordingStorage
             {
                 await audio.CopyToAsync(file, cancellationToken);
                 // The database will say the recording is stored; that must survive a power cut.
-                file.Flush(flushToDisk: true);
+                // fsync blocks its thread, so not the one the copy's last read resumed on (with
+                // socket completions inline, the service's default, that can be a socket event thread).
+                await Task.Run(() => file.Flush(flushToDisk: true), CancellationToken.None);
             }
             File.Move(temporary, path, overwrite: true);
         }

@@ -84,6 +84,6 @@ public sealed class VoicemailSmsJob(VoicemailSmsStore store, ITwilioRestClient t
             PageSize = MessagesToSearch,
             Limit = MessagesToSearch,
         }, twilio);
-        return recent.Take(MessagesToSearch).FirstOrDefault(m => m.Body == sms.Body)?.Sid;
+        return recent.FirstPageOnly().FirstOrDefault(m => m.Body == sms.Body)?.Sid;
     }
 }

@@ -16,6 +16,10 @@ public sealed class WebhookSpoolOptions
 /// temporary name, flushed to disk and renamed, so a file either is complete or does not exist.
 /// The caller answers Twilio only after that. Replay deletes a file only after the (idempotent)
 /// write committed, so a crash in between replays it again harmlessly: exactly once in the end.
+/// Every file operation blocks its thread on the disk (fsync, rename, listing: milliseconds on the
+/// Azure Files volume), so each runs on a pool thread of its own and never on the thread the caller
+/// resumed on: with socket completions inline (the service's default, #15) that can be a socket
+/// event thread every connection of the process waits on.
 /// </summary>
 public sealed class WebhookSpool
 {
@@ -40,39 +44,41 @@ public sealed class WebhookSpool
         WriteAsync(_directory, callback, cancellationToken);
 
     /// <summary>Straight to the operator's folder: a callback PostgreSQL refused once, which a replay would only repeat.</summary>
-    public Task SetAsideAsync(TwilioCallback callback, CancellationToken cancellationToken)
-    {
-        System.IO.Directory.CreateDirectory(_deadDirectory);
-        return WriteAsync(_deadDirectory, callback, cancellationToken);
-    }
+    public Task SetAsideAsync(TwilioCallback callback, CancellationToken cancellationToken) =>
+        WriteAsync(_deadDirectory, callback, cancellationToken);
 
-    private async Task WriteAsync(string directory, TwilioCallback callback, CancellationToken cancellationToken)
+    private Task WriteAsync(string directory, TwilioCallback callback, CancellationToken cancellationToken) =>
+        Task.Run(() => Write(directory, callback), cancellationToken);
+
+    private void Write(string directory, TwilioCallback callback)
     {
+        System.IO.Directory.CreateDirectory(directory);
         // Names sort in arrival order, which is also replay order; the Guid keeps replicas sharing
         // one folder apart.
         var name = $"{callback.ReceivedAt.UtcTicks:D20}-{Interlocked.Increment(ref _sequence):D10}-{Guid.NewGuid():N}";
         var temporary = Path.Combine(directory, name + ".tmp");
-        await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
+        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
         {
-            await JsonSerializer.SerializeAsync(stream, callback, Json, cancellationToken);
+            JsonSerializer.Serialize(stream, callback, Json);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temporary, Path.Combine(directory, name + ".json"));
     }
 
-    public IReadOnlyList<string> Pending() =>
-        System.IO.Directory.GetFiles(_directory, "*.json").Order(StringComparer.Ordinal).ToList();
+    public Task<IReadOnlyList<string>> PendingAsync(CancellationToken cancellationToken) =>
+        Task.Run<IReadOnlyList<string>>(() => System.IO.Directory.GetFiles(_directory, "*.json").Order(StringComparer.Ordinal).ToList(), cancellationToken);
 
-    public async Task<TwilioCallback?> ReadAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = File.OpenRead(path);
-        return await JsonSerializer.DeserializeAsync<TwilioCallback>(stream, Json, cancellationToken);
-    }
+    public Task<TwilioCallback?> ReadAsync(string path, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            using var stream = File.OpenRead(path);
+            return JsonSerializer.Deserialize<TwilioCallback>(stream, Json);
+        }, cancellationToken);
 
-    public void Complete(string path) => File.Delete(path);
+    public Task CompleteAsync(string path) => Task.Run(() => File.Delete(path));
 
     /// <summary>A callback the database refuses for good is kept aside for an operator, not retried forever.</summary>
-    public void SetAside(string path)
+    public Task MoveAsideAsync(string path) => Task.Run(() =>
     {
         System.IO.Directory.CreateDirectory(_deadDirectory);
         try
@@ -83,5 +89,5 @@ public sealed class WebhookSpool
         {
             // Another replica sharing the folder dealt with it first.
         }
-    }
+    });
 }

@@ -30,7 +30,7 @@ public sealed class WebhookSpoolReplayer(
     public async Task<int> ReplayPendingAsync(CancellationToken cancellationToken)
     {
         var replayed = 0;
-        foreach (var path in spool.Pending())
+        foreach (var path in await spool.PendingAsync(cancellationToken))
         {
             TwilioCallback? callback;
             try
@@ -44,7 +44,7 @@ public sealed class WebhookSpoolReplayer(
             catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException)
             {
                 logger.LogError(ex, "Spooled webhook {File} is unreadable; set aside", Path.GetFileName(path));
-                spool.SetAside(path);
+                await spool.MoveAsideAsync(path);
                 continue;
             }
 
@@ -54,7 +54,7 @@ public sealed class WebhookSpoolReplayer(
                 {
                     await recorder.RecordAsync(callback, cancellationToken);
                 }
-                spool.Complete(path);
+                await spool.CompleteAsync(path);
                 replayed++;
             }
             catch (Exception ex) when (!DatabaseAvailability.IsUnavailable(ex))
@@ -63,7 +63,7 @@ public sealed class WebhookSpoolReplayer(
                 // and an exception out of here would stop the replayer for every other file.
                 logger.LogError(ex, "Spooled webhook {File} could not be stored ({Reason}); set aside",
                     Path.GetFileName(path), ex is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : ex.GetType().Name);
-                spool.SetAside(path);
+                await spool.MoveAsideAsync(path);
             }
         }
         if (replayed > 0)

@@ -33,6 +33,8 @@ var webhookApi = builder.AddProject<Projects.Ovrsee_WebhookApi>("webhookapi", o 
     .WithExternalHttpEndpoints()
     .WithDatabase(database).WaitFor(database.Resource).WaitForCompletion(migrate)
     .WithEnvironment("Webhooks__Spool__Directory", Path.Combine(settings.StateDirectory, "webhook-spool"))
+    // As its container image has it (ContainerEnvironmentVariable in its csproj, #15).
+    .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
     .WithServiceSettings(serviceSettings)
     .WithRecordingStorage(settings, recordingStorage)
     .WithHttpHealthCheck("/health");

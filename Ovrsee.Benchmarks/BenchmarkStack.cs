@@ -35,10 +35,9 @@ public static class OurVariants
             ["spin-0"] = ("WebhookApi, thread pool without spin-waiting", new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" }),
             // The runtime's default spin limit (70), which the service's runtimeconfig turned off in #15.
             ["spin-70"] = ("WebhookApi, thread pool spin-waiting (runtime default)", new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "70" }),
-            // Socket completions run on the epoll thread instead of being queued to the thread pool:
-            // fewer thread hand-offs (futex wake-ups and context switches are most of the service's
-            // kernel time); the runtime's switch, off by default because blocking code would stall it.
-            ["inline-sockets"] = ("WebhookApi, socket completions inline", new() { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1" }),
+            // Socket completions queued to the thread pool (the runtime's default) instead of run on
+            // the socket event threads, which the service's image and the AppHost set since #15.
+            ["queued-sockets"] = ("WebhookApi, socket completions queued (runtime default)", new() { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "0" }),
             ["gc-workstation"] = ("WebhookApi, workstation GC", new() { ["DOTNET_gcServer"] = "0" }),
             // The outbound webhooks' fan-out and sender off in this process: what reading the outbox costs per webhook.
             ["webhooks-off"] = ("WebhookApi, outbound webhooks (fan-out, sender) off", new() { ["OutboundWebhooks__Enabled"] = "false" }),
@@ -139,6 +138,8 @@ public sealed class BenchmarkStack : IAsyncDisposable
             // The voicemail jobs would only reach for api.twilio.com here.
             ["Jobs__Enabled"] = "false",
             ["AlohaStream__ExposeDiagnostics"] = "true",
+            // What the service's container image sets (its csproj) and the AppHost too.
+            ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
         };
         foreach (var (setting, value) in settings)
         {

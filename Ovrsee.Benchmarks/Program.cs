@@ -75,7 +75,7 @@ if (args is ["signature", ..])
 }
 if (args is not ["compare", ..])
 {
-    Console.Error.WriteLine($"Usage: replay [--calls N] [--batch N] [--writers N] [--rounds N] [--prefill N] [--variant NAME=FILE.sql] | compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--warmup-seconds N] [--generator wrk|dotnet] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N] | sql-parameters [--executions N] [--rounds N]");
+    Console.Error.WriteLine($"Usage: replay [--calls N] [--batch N] [--writers N] [--rounds N] [--prefill N] [--variant NAME=FILE.sql] | compare [--runs N] [--seconds N] [--connections N] [--mix-seconds N] [--warmup-seconds N] [--generator wrk|dotnet] [--timeline] [--variants {string.Join(',', OurVariants.Known.Keys)}] | signature | recordings [--megabytes N] | sse-idle [--clients N] [--events N] [--idle-seconds N] | sql-parameters [--executions N] [--rounds N]");
     return 2;
 }
 
@@ -90,6 +90,8 @@ var warmupSeconds = int.Parse(Option("--warmup-seconds") ?? "20", CultureInfo.In
 var variants = (Option("--variants") ?? "ours,per-request").Split(',', StringSplitOptions.RemoveEmptyEntries);
 // The HTTP load's generator: wrk (the default where installed) or this process's HttpClient.
 var generator = Option("--generator") ?? SignedRequestLoad.DefaultGenerator;
+// With wrk: every measured target's responses per 250 ms, to see a ramp or a stall inside a run.
+var timeline = args.Contains("--timeline");
 var pgStats = args.Contains("--pg-stats") || Environment.GetEnvironmentVariable("OVRSEE_BENCH_PG_STATS") is "1" or "true";
 // Schema experiments: SQL applied before one variant's target (each run), e.g. dropping an index for
 // `ours-b` and putting it back for `ours`, so both are measured in the same invocation.
@@ -144,7 +146,7 @@ try
             await stack.Postgres.ExecuteAsync("postgres", "CHECKPOINT");
             await using var statements = pgStats ? await PgStatements.StartAsync(stack.Postgres, BenchmarkStack.OvrseeDatabase) : null;
             await using var meter = new ResourceMeter(target.Pid, stack.Postgres.PostmasterPid, target.Diagnostics);
-            var figures = await load.RunAsync(generator, target.Name, connections, TimeSpan.FromSeconds(seconds), workDirectory);
+            var figures = await load.RunAsync(generator, target.Name, connections, TimeSpan.FromSeconds(seconds), workDirectory, timeline);
             rows.Add((figures, await meter.StopAsync(), await target.CountStoredAsync(prefix)));
             if (statements is not null)
             {

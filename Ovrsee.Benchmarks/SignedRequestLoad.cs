@@ -46,15 +46,16 @@ public sealed class SignedRequestLoad
     /// <summary>wrk when it is installed (as the issue's own figures were measured), else this process's HttpClient.</summary>
     public static string DefaultGenerator => FindOnPath("wrk") is not null ? "wrk" : "dotnet";
 
-    public Task<LoadFigures> RunAsync(string generator, string target, int connections, TimeSpan duration, string workDirectory) =>
-        generator == "wrk" ? RunWrkAsync(target, connections, duration, workDirectory) : RunAsync(target, connections, duration);
+    /// <param name="timeline">wrk only: also print the responses completed in each 250 ms of the run (wrk-timeline.lua).</param>
+    public Task<LoadFigures> RunAsync(string generator, string target, int connections, TimeSpan duration, string workDirectory, bool timeline = false) =>
+        generator == "wrk" ? RunWrkAsync(target, connections, duration, workDirectory, timeline) : RunAsync(target, connections, duration);
 
     /// <summary>
     /// The same requests sent by wrk (C, epoll): on a 2-core machine the HttpClient generator below
     /// took more CPU than the service it measured (31 % of all samples against the WebhookApi's 18 %,
     /// perf, 2026-12-02), CPU the targets then lacked; pgbench's client is C too.
     /// </summary>
-    private async Task<LoadFigures> RunWrkAsync(string target, int connections, TimeSpan duration, string workDirectory)
+    private async Task<LoadFigures> RunWrkAsync(string target, int connections, TimeSpan duration, string workDirectory, bool timeline)
     {
         var file = Path.Combine(workDirectory, $"requests-{Guid.NewGuid():N}.tsv");
         await using (var writer = new StreamWriter(file))
@@ -73,12 +74,16 @@ public sealed class SignedRequestLoad
             [
                 "-t", threads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
                 "-d", $"{(int)Math.Ceiling(duration.TotalSeconds)}s", "--timeout", "30s",
-                "-s", Path.Combine(AppContext.BaseDirectory, "wrk-signed-requests.lua"), _url.ToString(),
+                "-s", Path.Combine(AppContext.BaseDirectory, timeline ? "wrk-timeline.lua" : "wrk-signed-requests.lua"), _url.ToString(),
                 "--", file, threads.ToString(CultureInfo.InvariantCulture),
             ]);
             var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("OVRSEE ", StringComparison.Ordinal))
                 ?? throw new InvalidOperationException("wrk printed no summary:\n" + output);
             var fields = line[7..].Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture));
+            if (output.Split('\n').FirstOrDefault(l => l.StartsWith("OVRSEE_TIMELINE ", StringComparison.Ordinal)) is { } counts)
+            {
+                Console.WriteLine($"  {target}: responses per 250 ms: {counts[16..].Trim()}");
+            }
             if (fields["exhausted"] > 0)
             {
                 Console.WriteLine($"  ({target}: all {_requests.Length} prepared requests were sent before the time was up; repeats followed)");

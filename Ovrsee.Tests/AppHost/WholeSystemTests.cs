@@ -84,6 +84,19 @@ public class WholeSystemTests(AppHostFixture system)
     }
 
     [Fact]
+    public void The_WebhookApi_process_runs_socket_completions_inline_as_its_image_does()
+    {
+        Assert.True(system.App.ResourceNotifications.TryGetCurrentState("webhookapi", out var webhookApi));
+        var environment = webhookApi!.Snapshot.EnvironmentVariables.ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal("1", environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"]);
+
+        // The process itself, not only the model: the runtime reads its own environment.
+        var pid = webhookApi.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value?.ToString();
+        var processEnvironment = File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+        Assert.Contains("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1", processEnvironment);
+    }
+
+    [Fact]
     public void Reconcile_now_is_offered_but_off_without_a_Twilio_account()
     {
         Assert.True(system.App.ResourceNotifications.TryGetCurrentState("webhookapi", out var webhookApi));

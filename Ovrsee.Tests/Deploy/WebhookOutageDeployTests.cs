@@ -17,6 +17,16 @@ public partial class AzureYamlTests
     }
 
     [Fact]
+    public void WebhookApi_image_runs_socket_completions_inline()
+    {
+        // #15: the runtime reads the switch from the environment only, so the image carries it.
+        var project = System.Xml.Linq.XDocument.Load(Path.Combine(RepoRoot, "Ovrsee.WebhookApi", "Ovrsee.WebhookApi.csproj"));
+        var variable = Assert.Single(project.Descendants("ContainerEnvironmentVariable"),
+            e => (string?)e.Attribute("Include") == "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
+        Assert.Equal("1", (string?)variable.Attribute("Value"));
+    }
+
+    [Fact]
     public void WebhookApi_spools_to_an_Azure_Files_volume_that_provisioning_creates()
     {
         var template = ReadInfra("webhookapi.bicep");

@@ -71,8 +71,12 @@ public class ChaosTests(AppHostFixture system, ITestOutputHelper output)
         {
             var page = await CallsApiClient.JsonAsync(await CallsApiClient.GetAsync(api, "/api/aloha/calls?limit=200", token));
             listed = page.GetProperty("items").EnumerateArray().ToList();
+            // Every call's recording callback too (completed or absent): a spooled one can be
+            // replayed after the call's final status; the assertions below then say exactly once.
             if (listed.Count >= Calls && listed.All(c => c.GetProperty("status").GetString() == "completed")
-                && listed.Count(c => c.GetProperty("hasVoicemail").GetBoolean()) >= VoicemailCalls)
+                && listed.Count(c => c.GetProperty("hasVoicemail").GetBoolean()) >= VoicemailCalls
+                && await Seed.ScalarAsync<long>(admin, $"SELECT count(DISTINCT call_sid) FROM call_events WHERE kind = 'voicemail-recorded' AND workspace_id = '{workspace}'") >= Calls
+                && await Seed.ScalarAsync<long>(admin, $"SELECT count(DISTINCT call_sid) FROM call_events WHERE kind = 'voicemail-transcribed' AND workspace_id = '{workspace}'") >= VoicemailCalls)
             {
                 break;
             }

@@ -165,6 +165,9 @@ public sealed class BenchmarkStack : IAsyncDisposable
             ["DATABASE_URL"] = Postgres.Url(PeerDatabase),
             ["TWILIO_AUTH_TOKEN"] = AuthToken,
             ["PG_POOL_SIZE"] = connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Keep its idle connections, as our service's pool does (Npgsql: 5 min): node-postgres
+            // closes them after 10 s, and 32 backends exiting at once stalled the next target (s9).
+            ["PG_IDLE_TIMEOUT_MS"] = "0",
             // The route the load posts to (SignedRequestLoad), not the peer's own copy of it.
             ["INCOMING_CALL_ROUTE"] = WebhookRoutes.IncomingCall,
             ["NODE_ENV"] = "production",

@@ -3,7 +3,7 @@
 // parameters, node-postgres inserts one row per call (autocommit: one commit each), and the
 // answer is TwiML from Twilio's helper. Started by `Ovrsee.Benchmarks compare`; not a service.
 //
-// Environment: PORT, DATABASE_URL, TWILIO_AUTH_TOKEN, PG_POOL_SIZE (default 32, the benchmark's concurrency),
+// Environment: PORT, DATABASE_URL, TWILIO_AUTH_TOKEN, PG_POOL_SIZE (default 32, the benchmark's concurrency), PG_IDLE_TIMEOUT_MS,
 // INCOMING_CALL_ROUTE: the benchmark passes WebhookRoutes.IncomingCall, the route it posts to, so both
 // stacks answer the same URL. The default is the seed's own route, kept as the seed wrote it (a copy
 // Ovrsee.Tests/Deploy/WebhookRouteCopiesTests compares with WebhookRoutes).
@@ -14,7 +14,14 @@ const { Pool } = require('pg');
 const port = Number(process.env.PORT);
 const incomingCallRoute = process.env.INCOMING_CALL_ROUTE || '/api/aloha/webhooks/incoming-call';
 const authToken = process.env.TWILIO_AUTH_TOKEN;
-const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.PG_POOL_SIZE || 32) });
+// PG_IDLE_TIMEOUT_MS: node-postgres closes idle clients after 10 s by default. The benchmark passes 0
+// (keep them): 32 PostgreSQL backends exiting at once cost both cores ~0.5 s on the benchmark
+// machine, which landed in whichever target ran 10 s after this one (run 1's first slot, pgbench).
+const pool = new Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.PG_POOL_SIZE || 32),
+  idleTimeoutMillis: Number(process.env.PG_IDLE_TIMEOUT_MS ?? 10000),
+});
 
 const app = express();
 app.use(express.urlencoded({ extended: false }));

@@ -33,8 +33,7 @@ var webhookApi = builder.AddProject<Projects.Ovrsee_WebhookApi>("webhookapi", o 
     .WithExternalHttpEndpoints()
     .WithDatabase(database).WaitFor(database.Resource).WaitForCompletion(migrate)
     .WithEnvironment("Webhooks__Spool__Directory", Path.Combine(settings.StateDirectory, "webhook-spool"))
-    // As its container image has it (ContainerEnvironmentVariable in its csproj, #15).
-    .WithEnvironment("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")
+    .WithImageEnvironment()
     .WithServiceSettings(serviceSettings)
     .WithRecordingStorage(settings, recordingStorage)
     .WithHttpHealthCheck("/health");
@@ -43,6 +42,7 @@ var provisioning = builder.AddProject<Projects.Ovrsee_Provisioning>("provisionin
     .WithHttpEndpoint(port: settings.ProvisioningPort, name: "http")
     .WithDatabase(database).WaitFor(database.Resource).WaitForCompletion(migrate)
     .WithReference(webhookApi)
+    .WithImageEnvironment()
     .WithServiceSettings(serviceSettings)
     .WithHttpHealthCheck("/health");
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using Ovrsee.Hosting.Services;
 using Ovrsee.PublicUrls;
 
 namespace Ovrsee.Benchmarks;
@@ -36,7 +37,7 @@ public static class OurVariants
             // The runtime's default spin limit (70), which the service's runtimeconfig turned off in #15.
             ["spin-70"] = ("WebhookApi, thread pool spin-waiting (runtime default)", new() { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "70" }),
             // Socket completions queued to the thread pool (the runtime's default) instead of run on
-            // the socket event threads, which the service's image and the AppHost set since #15.
+            // the socket event threads, which the service's image sets since #15.
             ["queued-sockets"] = ("WebhookApi, socket completions queued (runtime default)", new() { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "0" }),
             ["gc-workstation"] = ("WebhookApi, workstation GC", new() { ["DOTNET_gcServer"] = "0" }),
             // The outbound webhooks' fan-out and sender off in this process: what reading the outbox costs per webhook.
@@ -138,9 +139,12 @@ public sealed class BenchmarkStack : IAsyncDisposable
             // The voicemail jobs would only reach for api.twilio.com here.
             ["Jobs__Enabled"] = "false",
             ["AlohaStream__ExposeDiagnostics"] = "true",
-            // What the service's container image sets (its csproj) and the AppHost too.
-            ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
         };
+        // What the service's container image sets (its csproj: inline socket completions, #15).
+        foreach (var (variable, value) in ServiceProject.WebhookApi.ImageEnvironment())
+        {
+            environment[variable] = value;
+        }
         foreach (var (setting, value) in settings)
         {
             environment[setting] = value;

@@ -16,11 +16,14 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         _project = project;
         HttpEndpoint = httpEndpoint;
-        _environment = new Dictionary<string, string?>(environment)
+        // What its image sets first; the caller's settings win over it.
+        _environment = project.ImageEnvironment().ToDictionary(e => e.Key, e => (string?)e.Value);
+        foreach (var (key, value) in environment)
         {
-            ["ASPNETCORE_URLS"] = httpEndpoint.ToString().TrimEnd('/'),
-            ["OTEL_SERVICE_NAME"] = project.Name,
-        };
+            _environment[key] = value;
+        }
+        _environment["ASPNETCORE_URLS"] = httpEndpoint.ToString().TrimEnd('/');
+        _environment["OTEL_SERVICE_NAME"] = project.Name;
     }
 
     public string Name => _project.Name;

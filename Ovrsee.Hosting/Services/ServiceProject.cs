@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Xml.Linq;
 
 namespace Ovrsee.Hosting.Services;
 
@@ -20,6 +21,21 @@ public sealed record ServiceProject(string Name, string ProjectDirectory, string
 
     public string OutputDirectory => Path.Combine(ProjectDirectory, "bin", Configuration, "net10.0");
     public string AssemblyPath => Path.Combine(OutputDirectory, AssemblyName + ".dll");
+
+    /// <summary>
+    /// What the service's container image sets in its environment: the ContainerEnvironmentVariable
+    /// items of its csproj, read from there so that the service run from its build (by the AppHost,
+    /// the tests or the benchmarks) runs as its image does. Empty where the csproj is not at hand.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ImageEnvironment() =>
+        ImageEnvironmentOf(Path.Combine(ProjectDirectory, AssemblyName + ".csproj"));
+
+    /// <summary>The same for a project file given by its path (the AppHost has it from Aspire's project metadata).</summary>
+    public static IReadOnlyDictionary<string, string> ImageEnvironmentOf(string projectFile) =>
+        File.Exists(projectFile)
+            ? XDocument.Load(projectFile).Descendants("ContainerEnvironmentVariable")
+                .ToDictionary(e => (string)e.Attribute("Include")!, e => (string?)e.Attribute("Value") ?? "")
+            : new Dictionary<string, string>();
 
     private static ServiceProject InRepository(string name, string folder) =>
         new(name, Path.Combine(RepositoryRoot, folder), folder);

@@ -25,8 +25,6 @@ public class WebhookApiFixture : IAsyncLifetime
     {
         var environment = TestServiceEnvironment.For(connectionString);
         environment["Webhooks__Spool__Directory"] = TestPostgres.NewRootDirectory("spool");
-        // As the service's container image and the AppHost run it (#15).
-        environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         foreach (var (key, value) in extraSettings)
         {
             environment[key] = value;
